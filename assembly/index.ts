@@ -1,0 +1,20 @@
+// The wasm ABI: pointer-first, counts in elements, then scalars; no managed types.
+// Linear memory is imported and owned by the TypeScript side (src/memory.ts).
+
+export { rmax } from './kernels/rmax';
+export { lse } from './kernels/lse';
+export { softmax, logSoftmax } from './kernels/softmax';
+export { softcapArray } from './kernels/softcap';
+export { crossEntropy } from './kernels/xent';
+export { crossEntropyProbs } from './kernels/xent-probs';
+export { vexp, vexpMinus } from './kernels/vexp';
+
+/** First byte the TypeScript side may use: everything below holds static data. */
+export function heapBase(): usize {
+  return (__heap_base + 15) & ~15;
+}
+
+/** 1 in the relaxed-SIMD build, 0 in the baseline one: the engine reports what runs. */
+export function simdLevel(): i32 {
+  return ASC_FEATURE_RELAXED_SIMD ? 1 : 0;
+}

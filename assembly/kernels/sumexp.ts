@@ -1,0 +1,94 @@
+// The exp-and-sum pass of softmax: XNNPACK's "raddstoreexpminusmax", with the extras that
+// cross-entropy needs in the same pass (the label-smoothing sum, soft-capped logits).
+
+import { at, hsum } from '../math/lanes';
+import { expMinus, expMinusScalar, madd } from '../math/exp';
+import { softcap, softcapScalar } from '../math/tanh';
+
+// Lanes add at most BLOCK / 16 terms in f32 before the block's total moves into an f64, so
+// the sum's rounding error stays a few ulp whatever the row length (V = 128256 included).
+// @ts-ignore: decorator
+@inline const BLOCK = 1024;
+
+/** The second result of rowSumExp when `gap` is set: sum_i w[i] (shift - v[i]) * scale. */
+export let gapSum: f64 = 0;
+
+/**
+ * sum_i exp((v[i] - shift) * scale) over i < n, where v[i] = x[i], or cap tanh(x[i] / cap)
+ * when `capped`. Stores each term to y[i] when `storeTerms` (y may alias x).
+ * With `gap`, also sets gapSum = sum_i w[i] (shift - v[i]) * scale, w = weight or all ones
+ * (`weighted`); its terms are >= 0, so it keeps its digits where a sum of raw logits would not.
+ * Preconditions: (v[i] - shift) * scale <= 0 or NaN; scale > 0.
+ * The flags are compile-time constants at every call site; the branches fold away.
+ */
+// @ts-ignore: decorator
+@inline export function rowSumExp(
+  x: usize, y: usize, weight: usize, n: i32, shift: f32, scale: f32, cap: f32,
+  storeTerms: bool, gap: bool, weighted: bool, capped: bool,
+): f64 {
+  const vshift = f32x4.splat(shift);
+  const vscale = f32x4.splat(scale);
+  const vcap = f32x4.splat(cap);
+  const vinvCap = f32x4.splat(1 / cap);
+  const zero = f32x4.splat(0);
+  const one = f32x4.splat(1);
+  let total: f64 = 0;
+  let gapTotal: f64 = 0;
+  let i = 0;
+  while (i + 16 <= n) {
+    const end = min(i + BLOCK, n - 15);
+    let a0 = zero, a1 = zero, a2 = zero, a3 = zero;
+    let g0 = zero, g1 = zero, g2 = zero, g3 = zero;
+    for (; i < end; i += 16) {
+      const p = at(x, i);
+      let v0 = v128.load(p), v1 = v128.load(p, 16), v2 = v128.load(p, 32), v3 = v128.load(p, 48);
+      if (capped) {
+        v0 = softcap(v0, vcap, vinvCap); v1 = softcap(v1, vcap, vinvCap);
+        v2 = softcap(v2, vcap, vinvCap); v3 = softcap(v3, vcap, vinvCap);
+      }
+      const d0 = f32x4.mul(f32x4.sub(v0, vshift), vscale);
+      const d1 = f32x4.mul(f32x4.sub(v1, vshift), vscale);
+      const d2 = f32x4.mul(f32x4.sub(v2, vshift), vscale);
+      const d3 = f32x4.mul(f32x4.sub(v3, vshift), vscale);
+      const e0 = expMinus(d0), e1 = expMinus(d1), e2 = expMinus(d2), e3 = expMinus(d3);
+      if (storeTerms) {
+        const q = at(y, i);
+        v128.store(q, e0); v128.store(q, e1, 16); v128.store(q, e2, 32); v128.store(q, e3, 48);
+      }
+      a0 = f32x4.add(a0, e0); a1 = f32x4.add(a1, e1); a2 = f32x4.add(a2, e2); a3 = f32x4.add(a3, e3);
+      if (gap) {
+        const w = at(weight, i);
+        g0 = madd(weighted ? v128.load(w) : one, d0, g0);
+        g1 = madd(weighted ? v128.load(w, 16) : one, d1, g1);
+        g2 = madd(weighted ? v128.load(w, 32) : one, d2, g2);
+        g3 = madd(weighted ? v128.load(w, 48) : one, d3, g3);
+      }
+    }
+    total += <f64>hsum(f32x4.add(f32x4.add(a0, a1), f32x4.add(a2, a3)));
+    if (gap) gapTotal += <f64>hsum(f32x4.add(f32x4.add(g0, g1), f32x4.add(g2, g3)));
+  }
+  let a = zero, g = zero;
+  for (; i + 4 <= n; i += 4) {
+    let v = v128.load(at(x, i));
+    if (capped) v = softcap(v, vcap, vinvCap);
+    const d = f32x4.mul(f32x4.sub(v, vshift), vscale);
+    const e = expMinus(d);
+    if (storeTerms) v128.store(at(y, i), e);
+    a = f32x4.add(a, e);
+    if (gap) g = madd(weighted ? v128.load(at(weight, i)) : one, d, g);
+  }
+  total += <f64>hsum(a);
+  if (gap) gapTotal += <f64>hsum(g);
+  const invCap: f32 = 1 / cap;
+  for (; i < n; i++) {
+    let v = load<f32>(at(x, i));
+    if (capped) v = softcapScalar(v, cap, invCap);
+    const d = (v - shift) * scale;
+    const e = expMinusScalar(d);
+    if (storeTerms) store<f32>(at(y, i), e);
+    total += <f64>e;
+    if (gap) gapTotal += <f64>((weighted ? load<f32>(at(weight, i)) : 1) * d);
+  }
+  if (gap) gapSum = -gapTotal;
+  return total;
+}

@@ -1,0 +1,138 @@
+// Fused cross-entropy with probability ("soft") targets q, as torch.nn.functional.cross_entropy
+// computes it for a float target:
+//
+//   loss = sum_c w[c] q'[c] (lse - v[c]) + zLoss lse^2,   q' = (1 - eps) q + eps / C
+//        = A + Q log s + zLoss lse^2,  A = sum_c w[c] q'[c] (m - v[c]),  Q = sum_c w[c] q'[c]
+//   dloss/dv[j] = (ceScale Q + zScale 2 zLoss lse) p[j] - ceScale w[j] q'[j]
+//
+// times 1 - (v / cap)^2 with soft-capping, as in xent.ts. A has only terms >= 0 (for w >= 0),
+// so huge logits keep their digits.
+
+import { at, hsum } from '../math/lanes';
+import { expMinus, expMinusScalar } from '../math/exp';
+import { softcap, softcapScalar } from '../math/tanh';
+import { rowMax } from './rmax';
+import { rowSoftcapMax } from './softcap';
+import { rowSumExp } from './sumexp';
+
+/** Q of the row, the second result of targetPass. */
+let targetMass: f64 = 0;
+
+/**
+ * Cross-entropy of `rows` rows of `classes` logits x against target probabilities q
+ * (rows x classes). Writes losses[r], lses[r], and the gradient to grad when grad != 0
+ * (grad may equal x). weight = 0 means no class weights; cap = 0 means no soft-capping.
+ */
+export function crossEntropyProbs(
+  x: usize, grad: usize, q: usize, weight: usize, losses: usize, lses: usize,
+  rows: i32, classes: i32, smoothing: f32, zLoss: f32, cap: f32, ceScale: f32, zScale: f32,
+): void {
+  const wantGrad = grad != 0, capped = cap > 0;
+  const invCap: f32 = 1 / cap;
+  const uniform = smoothing / <f32>classes;
+  const keep: f32 = 1 - smoothing;
+  for (let r = 0; r < rows; r++) {
+    const offset = r * classes;
+    const row = at(x, offset), g = at(grad, offset), qr = at(q, offset);
+    let v = row;
+    let m: f32;
+    if (capped && wantGrad) {
+      m = rowSoftcapMax(row, g, classes, cap);
+      v = g;
+    } else {
+      m = rowMax(row, classes);
+      if (capped) m = softcapScalar(m, cap, invCap);
+    }
+    // A and Q first: in place, the exp pass below overwrites the logits.
+    const gapTotal = targetPass(v, qr, weight, classes, m, keep, uniform, cap, capped && !wantGrad);
+    const mass = targetMass;
+    let s: f64;
+    if (wantGrad && !capped) s = rowSumExp(v, g, 0, classes, m, 1, cap, true, false, false, false);
+    else if (capped && !wantGrad) s = rowSumExp(v, 0, 0, classes, m, 1, cap, false, false, false, true);
+    else s = rowSumExp(v, 0, 0, classes, m, 1, cap, false, false, false, false);
+    const logS = Math.log(s);
+    const lse = <f64>m + logS;
+    let loss = gapTotal + mass * logS;
+    if (zLoss != 0) loss += <f64>zLoss * lse * lse;
+    store<f32>(at(losses, r), <f32>loss);
+    store<f32>(at(lses, r), <f32>lse);
+    if (!wantGrad) continue;
+
+    let a = <f64>ceScale * mass;
+    if (zLoss != 0) a += <f64>zScale * 2 * <f64>zLoss * lse;
+    probsGradPass(g, qr, weight, classes, <f32>(a / s), ceScale, keep, uniform, m, invCap, capped);
+  }
+}
+
+/**
+ * Returns A = sum_c w[c] q'[c] (m - v[c]) and sets targetMass = Q = sum_c w[c] q'[c],
+ * where v = x, or cap tanh(x / cap) when `capped`.
+ */
+function targetPass(
+  x: usize, q: usize, weight: usize, n: i32, m: f32, keep: f32, uniform: f32, cap: f32,
+  capped: bool,
+): f64 {
+  const vm = f32x4.splat(m), vkeep = f32x4.splat(keep), vuniform = f32x4.splat(uniform);
+  const vcap = f32x4.splat(cap), vinvCap = f32x4.splat(1 / cap), one = f32x4.splat(1);
+  let gapAcc = f32x4.splat(0), massAcc = gapAcc;
+  let i = 0;
+  for (; i + 4 <= n; i += 4) {
+    let v = v128.load(at(x, i));
+    if (capped) v = softcap(v, vcap, vinvCap);
+    const w = weight != 0 ? v128.load(at(weight, i)) : one;
+    const wq = f32x4.mul(w, f32x4.add(f32x4.mul(vkeep, v128.load(at(q, i))), vuniform));
+    gapAcc = f32x4.add(gapAcc, f32x4.mul(wq, f32x4.sub(vm, v)));
+    massAcc = f32x4.add(massAcc, wq);
+  }
+  let gap = <f64>hsum(gapAcc), mass = <f64>hsum(massAcc);
+  const invCap: f32 = 1 / cap;
+  for (; i < n; i++) {
+    let v = load<f32>(at(x, i));
+    if (capped) v = softcapScalar(v, cap, invCap);
+    const w: f32 = weight != 0 ? load<f32>(at(weight, i)) : 1;
+    const wq = w * (keep * load<f32>(at(q, i)) + uniform);
+    gap += <f64>(wq * (m - v));
+    mass += <f64>wq;
+  }
+  targetMass = mass;
+  return gap;
+}
+
+/**
+ * g[j] = pScale e[j] - ceScale w[j] q'[j] in place, e[j] as stored by the exp pass; with
+ * `capped`, g holds v, e[j] = exp(v[j] - m) and the result is times 1 - (v[j] / cap)^2.
+ */
+function probsGradPass(
+  g: usize, q: usize, weight: usize, n: i32, pScale: f32, ceScale: f32, keep: f32,
+  uniform: f32, m: f32, invCap: f32, capped: bool,
+): void {
+  const vp = f32x4.splat(pScale), vce = f32x4.splat(ceScale), vkeep = f32x4.splat(keep);
+  const vuniform = f32x4.splat(uniform), vm = f32x4.splat(m), vinvCap = f32x4.splat(invCap);
+  const one = f32x4.splat(1);
+  let i = 0;
+  for (; i + 4 <= n; i += 4) {
+    const p = at(g, i);
+    const u = v128.load(p);
+    const w = weight != 0 ? v128.load(at(weight, i)) : one;
+    const wq = f32x4.mul(w, f32x4.add(f32x4.mul(vkeep, v128.load(at(q, i))), vuniform));
+    if (capped) {
+      const c = f32x4.mul(u, vinvCap);
+      const d = f32x4.sub(one, f32x4.mul(c, c));
+      v128.store(p, f32x4.mul(f32x4.sub(f32x4.mul(vp, expMinus(f32x4.sub(u, vm))), f32x4.mul(vce, wq)), d));
+    } else {
+      v128.store(p, f32x4.sub(f32x4.mul(vp, u), f32x4.mul(vce, wq)));
+    }
+  }
+  for (; i < n; i++) {
+    const p = at(g, i);
+    const u = load<f32>(p);
+    const w: f32 = weight != 0 ? load<f32>(at(weight, i)) : 1;
+    const wq = w * (keep * load<f32>(at(q, i)) + uniform);
+    if (capped) {
+      const c = u * invCap;
+      store<f32>(p, (pScale * expMinusScalar(u - m) - ceScale * wq) * (1 - c * c));
+    } else {
+      store<f32>(p, pScale * u - ceScale * wq);
+    }
+  }
+}

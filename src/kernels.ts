@@ -1,0 +1,17 @@
+// The exports of the wasm module (assembly/index.ts), typed.
+
+import type { RowKernel } from './runner.js';
+
+export interface Kernels {
+  heapBase(): number;
+  simdLevel(): number;
+  rmax: RowKernel;
+  lse: RowKernel;
+  softmax: RowKernel;
+  logSoftmax: RowKernel;
+  crossEntropy: RowKernel;
+  crossEntropyProbs: RowKernel;
+  softcapArray(x: number, y: number, n: number, cap: number): void;
+  vexp(x: number, y: number, n: number): void;
+  vexpMinus(x: number, y: number, n: number): void;
+}

@@ -1,0 +1,59 @@
+// Finds, compiles and caches the WebAssembly module, in Node and in browsers. The .wasm
+// files sit in build/, next to dist/ and src/, so one relative URL serves both.
+
+import { XentError } from './errors.js';
+import { describe } from './options.js';
+
+export type SimdLevel = 'relaxed' | 'baseline';
+export type WasmSource = string | URL | ArrayBuffer | Uint8Array | WebAssembly.Module;
+
+const BUILD_FILES: Record<SimdLevel, string> = {
+  baseline: 'xent.wasm',
+  relaxed: 'xent-relaxed.wasm',
+};
+
+const builds = new Map<SimdLevel, Promise<WebAssembly.Module>>();
+
+/** The shipped build for a SIMD level, compiled once per process (or page). */
+export function shippedModule(level: SimdLevel): Promise<WebAssembly.Module> {
+  let module = builds.get(level);
+  if (module === undefined) {
+    module = compile(new URL(`../build/${BUILD_FILES[level]}`, import.meta.url));
+    builds.set(level, module);
+  }
+  return module;
+}
+
+/** Compiles a module from anything createEngine's `wasm` option accepts. */
+export async function compile(source: WasmSource): Promise<WebAssembly.Module> {
+  if (source instanceof WebAssembly.Module) return source;
+  if (source instanceof ArrayBuffer || source instanceof Uint8Array) return WebAssembly.compile(source as Uint8Array<ArrayBuffer>);
+  if (typeof source !== 'string' && !(source instanceof URL)) {
+    throw new XentError('BAD_OPTION', `createEngine: wasm must be a URL, path, bytes or WebAssembly.Module, got ${describe(source)}`);
+  }
+  const url = toUrl(source);
+  if (isNode() && url.protocol === 'file:') {
+    const fsModule = 'node:fs/promises';
+    const fs = (await import(/* @vite-ignore */ fsModule)) as typeof import('node:fs/promises');
+    return WebAssembly.compile(await fs.readFile(url));
+  }
+  const response = await fetch(url);
+  if (!response.ok) throw new Error(`xent: fetching ${url} failed: ${response.status} ${response.statusText}`);
+  if (typeof WebAssembly.compileStreaming === 'function' && response.headers.get('content-type') === 'application/wasm') {
+    return WebAssembly.compileStreaming(response);
+  }
+  return WebAssembly.compile(await response.arrayBuffer());
+}
+
+function toUrl(source: string | URL): URL {
+  if (source instanceof URL) return source;
+  if (isNode() && !/^[a-z][a-z0-9+.-]+:/i.test(source)) {
+    // A plain path in Node: relative to the working directory.
+    return new URL(source, `file://${process.cwd()}/`);
+  }
+  return new URL(source, globalThis.location?.href);
+}
+
+export function isNode(): boolean {
+  return typeof process !== 'undefined' && process.versions?.node !== undefined;
+}

@@ -1,0 +1,172 @@
+// One place owns linear memory: the Arena hands out 16-byte aligned blocks of the module's
+// WebAssembly.Memory, grows it up to a cap, and makes the typed-array views over it. Views
+// are re-made from the current buffer every time, because growth detaches the old one.
+
+import { XentError } from './errors.js';
+
+const PAGE = 65536;
+const ALIGN = 16;
+
+interface Block {
+  start: number;
+  end: number;
+}
+
+export class Arena {
+  readonly memory: WebAssembly.Memory;
+  readonly maxBytes: number;
+  /** Free blocks below `top`, sorted by address, never adjacent (they are merged). */
+  private readonly freeBlocks: Block[] = [];
+  private readonly sizes = new Map<number, number>();
+  private top: number;
+
+  constructor(memory: WebAssembly.Memory, base: number, maxBytes: number) {
+    this.memory = memory;
+    this.maxBytes = maxBytes;
+    this.top = align(base);
+  }
+
+  /** Bytes in use by live blocks. */
+  get usedBytes(): number {
+    let used = 0;
+    for (const size of this.sizes.values()) used += size;
+    return used;
+  }
+
+  /** Largest block that alloc could still return. */
+  get largestFree(): number {
+    let largest = Math.max(0, this.maxBytes - this.top);
+    for (const b of this.freeBlocks) largest = Math.max(largest, b.end - b.start);
+    return largest;
+  }
+
+  /** A block of at least `bytes`, 16-byte aligned; throws OUT_OF_MEMORY past maxMemoryBytes. */
+  alloc(bytes: number, what: string): number {
+    const size = align(Math.max(bytes, ALIGN));
+    const index = this.freeBlocks.findIndex((b) => b.end - b.start >= size);
+    let ptr: number;
+    if (index >= 0) {
+      const block = this.freeBlocks[index]!;
+      ptr = block.start;
+      block.start += size;
+      if (block.start === block.end) this.freeBlocks.splice(index, 1);
+    } else {
+      ptr = this.top;
+      this.reserve(ptr + size, what);
+      this.top = ptr + size;
+    }
+    this.sizes.set(ptr, size);
+    return ptr;
+  }
+
+  release(ptr: number): void {
+    const size = this.sizes.get(ptr);
+    if (size === undefined) return;
+    this.sizes.delete(ptr);
+    const block = { start: ptr, end: ptr + size };
+    let i = this.freeBlocks.findIndex((b) => b.start > ptr);
+    if (i < 0) i = this.freeBlocks.length;
+    this.freeBlocks.splice(i, 0, block);
+    this.mergeAround(i);
+  }
+
+  f32(ptr: number, length: number): Float32Array {
+    return new Float32Array(this.memory.buffer, ptr, length);
+  }
+
+  i32(ptr: number, length: number): Int32Array {
+    return new Int32Array(this.memory.buffer, ptr, length);
+  }
+
+  private reserve(end: number, what: string): void {
+    if (end > this.maxBytes) {
+      throw new XentError(
+        'OUT_OF_MEMORY',
+        `${what} needs ${end - this.top} more bytes of engine memory, ` +
+          `but only ${Math.max(0, this.maxBytes - this.top)} of maxMemoryBytes (${this.maxBytes}) are left`,
+      );
+    }
+    const have = this.memory.buffer.byteLength;
+    if (end > have) this.memory.grow(Math.ceil((end - have) / PAGE));
+  }
+
+  private mergeAround(i: number): void {
+    const blocks = this.freeBlocks;
+    if (i + 1 < blocks.length && blocks[i]!.end === blocks[i + 1]!.start) {
+      blocks[i]!.end = blocks[i + 1]!.end;
+      blocks.splice(i + 1, 1);
+    }
+    if (i > 0 && blocks[i - 1]!.end === blocks[i]!.start) {
+      blocks[i - 1]!.end = blocks[i]!.end;
+      blocks.splice(i, 1);
+      i -= 1;
+    }
+    // A free block that reaches the top gives its space back to the top.
+    const last = blocks[blocks.length - 1];
+    if (last && last.end === this.top) {
+      this.top = last.start;
+      blocks.pop();
+    }
+  }
+}
+
+function align(n: number): number {
+  return Math.ceil(n / ALIGN) * ALIGN;
+}
+
+/** The engine as its tensors see it. */
+export interface Owner {
+  readonly arena: Arena;
+  readonly disposed: boolean;
+}
+
+/** A rows x cols f32 matrix living in engine memory: passing it to an op copies nothing. */
+export class Tensor {
+  readonly rows: number;
+  readonly cols: number;
+  /** @internal the engine that owns the memory */
+  readonly owner: Owner;
+  #ptr: number;
+  #view: Float32Array | undefined;
+
+  /** @internal use engine.tensor(rows, cols) */
+  constructor(owner: Owner, rows: number, cols: number) {
+    this.owner = owner;
+    this.rows = rows;
+    this.cols = cols;
+    this.#ptr = owner.arena.alloc(rows * cols * 4, `tensor(${rows}, ${cols})`);
+  }
+
+  /** @internal byte offset of element 0 in engine memory */
+  get ptr(): number {
+    this.assertUsable();
+    return this.#ptr;
+  }
+
+  /** The values, row-major; a fresh view whenever memory has grown since the last one. */
+  get data(): Float32Array {
+    this.assertUsable();
+    const buffer = this.owner.arena.memory.buffer;
+    if (this.#view === undefined || this.#view.buffer !== buffer) {
+      this.#view = new Float32Array(buffer, this.#ptr, this.rows * this.cols);
+    }
+    return this.#view;
+  }
+
+  /** Gives the memory back to the engine; any later use throws XentError 'FREED'. Idempotent. */
+  free(): void {
+    if (this.#ptr < 0 || this.owner.disposed) return;
+    this.owner.arena.release(this.#ptr);
+    this.#ptr = -1;
+    this.#view = undefined;
+  }
+
+  private assertUsable(): void {
+    if (this.owner.disposed) {
+      throw new XentError('DISPOSED', 'the engine that made this tensor was disposed');
+    }
+    if (this.#ptr < 0) {
+      throw new XentError('FREED', `this tensor(${this.rows}, ${this.cols}) was freed; make a new one with engine.tensor`);
+    }
+  }
+}

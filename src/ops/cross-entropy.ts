@@ -1,0 +1,101 @@
+// crossEntropy on the engine: validation, the reduction's scales, the fused kernel, and
+// the reduction of its per-row results in float64.
+
+import {
+  DEFAULT_IGNORE_INDEX, checkOptionKeys, float32Of, gradOption, integerOption, numberOption,
+  reductionOption, sparseTarget,
+} from '../options.js';
+import { runRows, type Arg } from '../runner.js';
+import { CROSS_ENTROPY_OPTIONS, type CrossEntropyOptions, type CrossEntropyResult } from '../types.js';
+import { Tensor } from '../memory.js';
+import { logitsShape, type EngineContext, type Logits } from './logits.js';
+
+const OP = 'crossEntropy';
+
+export function crossEntropy(
+  ctx: EngineContext,
+  logits: Logits,
+  target: Int32Array | number[] | Float32Array,
+  options: CrossEntropyOptions = {},
+): CrossEntropyResult {
+  checkOptionKeys(OP, options, CROSS_ENTROPY_OPTIONS);
+  const shape = logitsShape(OP, ctx, logits, options.classes);
+  const { rows, classes } = shape;
+  const reduction = reductionOption(OP, options.reduction, ['mean', 'sum'] as const, 'mean');
+  const ignoreIndex = integerOption(OP, 'ignoreIndex', options.ignoreIndex, DEFAULT_IGNORE_INDEX);
+  const smoothing = numberOption(OP, 'labelSmoothing', options.labelSmoothing, 0, { min: 0, max: 1 });
+  const zLoss = numberOption(OP, 'zLoss', options.zLoss, 0);
+  const softcap = numberOption(OP, 'softcap', options.softcap, 0, { min: 0, minOpen: options.softcap !== undefined });
+  const gradScale = numberOption(OP, 'gradScale', options.gradScale, 1);
+  const weight = options.weight === undefined ? undefined : float32Of(OP, 'weight', options.weight, classes);
+  const grad = gradOption(OP, options.grad, rows * classes);
+
+  // The 'mean' divisors: PyTorch divides the cross-entropy by the summed weight of the
+  // counted rows' targets (rows, for probability targets); Liger divides the z-loss by the
+  // number of counted rows.
+  let indices: Int32Array | undefined;
+  let probs: Float32Array | undefined;
+  let count = 0;
+  let targetWeight = 0;
+  if (target instanceof Float32Array) {
+    probs = float32Of(OP, 'probability target', target, rows * classes);
+    count = rows;
+    targetWeight = rows;
+  } else {
+    indices = sparseTarget(OP, target, shape, ignoreIndex);
+    for (const t of indices) {
+      if (t === ignoreIndex) continue;
+      count += 1;
+      targetWeight += weight === undefined ? 1 : weight[t]!;
+    }
+  }
+  let weightTotal = classes;
+  if (weight !== undefined) {
+    weightTotal = 0;
+    for (const w of weight) weightTotal += w;
+  }
+  const mean = reduction === 'mean';
+  const ceScale = mean ? gradScale / targetWeight : gradScale;
+  const zScale = mean ? gradScale / count : gradScale;
+
+  const losses = new Float32Array(rows);
+  const lse = new Float32Array(rows);
+  const gradOut = grad === 'none' ? undefined : grad === 'new' ? new Float32Array(rows * classes) : grad === 'inplace' ? logits : grad;
+  const gradArg: Arg = gradOut === undefined ? { none: true } : { write: gradOut, perRow: classes, over: 0 };
+  const common = { op: OP, rows, classes };
+  if (indices !== undefined) {
+    runRows(ctx.arena, {
+      ...common,
+      kernel: ctx.kernels.crossEntropy,
+      args: [
+        { read: logits, perRow: classes }, gradArg, { read: indices, perRow: 1 }, { whole: weight },
+        { write: losses, perRow: 1 }, { write: lse, perRow: 1 },
+      ],
+      scalars: [ignoreIndex, weightTotal, smoothing, zLoss, softcap, ceScale, zScale],
+    });
+  } else {
+    runRows(ctx.arena, {
+      ...common,
+      kernel: ctx.kernels.crossEntropyProbs,
+      args: [
+        { read: logits, perRow: classes }, gradArg, { read: probs!, perRow: classes }, { whole: weight },
+        { write: losses, perRow: 1 }, { write: lse, perRow: 1 },
+      ],
+      scalars: [smoothing, zLoss, softcap, ceScale, zScale],
+    });
+  }
+
+  // Reduce in float64, in row order. Each row's loss holds its z-loss term zLoss lse^2.
+  let total = 0;
+  let zTotal = 0;
+  for (let r = 0; r < rows; r++) {
+    total += losses[r]!;
+    if (zLoss !== 0 && (indices === undefined || indices[r] !== ignoreIndex)) zTotal += zLoss * lse[r]! * lse[r]!;
+  }
+  const zPart = mean ? zTotal / count : zTotal;
+  const loss = mean ? (total - zTotal) / targetWeight + zPart : total;
+  const result: CrossEntropyResult = { loss, losses, lse, zLoss: zPart, count };
+  if (gradOut !== undefined) result.grad = gradOut instanceof Tensor ? gradOut.data : gradOut;
+  return result;
+}
+

@@ -1,0 +1,60 @@
+// logSumExp, softmax and logSoftmax on the engine.
+
+import { XentError } from '../errors.js';
+import { checkOptionKeys, float32Of, numberOption } from '../options.js';
+import { runRows } from '../runner.js';
+import type { ClassesOption, SoftmaxOptions } from '../types.js';
+import { Tensor } from '../memory.js';
+import { logitsShape, type EngineContext, type Logits } from './logits.js';
+
+export function logSumExp(ctx: EngineContext, logits: Logits, options: ClassesOption = {}): Float32Array {
+  checkOptionKeys('logSumExp', options, ['classes']);
+  const { rows, classes } = logitsShape('logSumExp', ctx, logits, options.classes);
+  const out = new Float32Array(rows);
+  runRows(ctx.arena, {
+    op: 'logSumExp',
+    kernel: ctx.kernels.lse,
+    args: [{ read: logits, perRow: classes }, { write: out, perRow: 1 }],
+    rows,
+    classes,
+    scalars: [],
+  });
+  return out;
+}
+
+export function softmax(ctx: EngineContext, logits: Logits, options?: SoftmaxOptions<Float32Array | Tensor>) {
+  return softmaxRows('softmax', ctx, logits, options);
+}
+
+export function logSoftmax(ctx: EngineContext, logits: Logits, options?: SoftmaxOptions<Float32Array | Tensor>) {
+  return softmaxRows('logSoftmax', ctx, logits, options);
+}
+
+function softmaxRows(
+  op: 'softmax' | 'logSoftmax',
+  ctx: EngineContext,
+  logits: Logits,
+  options: SoftmaxOptions<Float32Array | Tensor> = {},
+): Float32Array {
+  checkOptionKeys(op, options, ['classes', 'temperature', 'out']);
+  const { rows, classes } = logitsShape(op, ctx, logits, options.classes);
+  const temperature = numberOption(op, 'temperature', options.temperature, 1, { min: 0, minOpen: true });
+  let out: Float32Array | Tensor;
+  if (options.out === undefined) out = new Float32Array(rows * classes);
+  else if (options.out instanceof Tensor) {
+    const shape = logitsShape(op, ctx, options.out, classes, 'out');
+    if (shape.rows !== rows) {
+      throw new XentError('SHAPE_MISMATCH', `${op}: out has ${shape.rows} rows, expected ${rows}`);
+    }
+    out = options.out;
+  } else out = float32Of(op, 'out', options.out, rows * classes);
+  runRows(ctx.arena, {
+    op,
+    kernel: ctx.kernels[op],
+    args: [{ read: logits, perRow: classes }, { write: out, perRow: classes, over: 0 }],
+    rows,
+    classes,
+    scalars: [1 / temperature],
+  });
+  return out instanceof Tensor ? out.data : out;
+}

@@ -1,0 +1,6 @@
+// xent/reference: the float64 oracle. Plain loops, the same functions and result fields as
+// the engine (arrays are Float64Array), no Tensor, no WebAssembly.
+
+export { logSumExp, softmax, logSoftmax } from './softmax.js';
+export { crossEntropy } from './cross-entropy.js';
+export { XentError } from '../errors.js';
