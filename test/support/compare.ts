@@ -1,0 +1,64 @@
+// Comparison against an oracle with the tolerances of API.md, kept in one table. A failure
+// names what was compared and shows the first few mismatches with their row and column.
+
+import { expect } from 'vitest';
+
+/** API.md's accuracy promise. */
+export const TOLERANCE = {
+  /** per-row and reduced losses: |x - ref| <= tol * max(1, |ref|) */
+  loss: 1e-5,
+  /** gradients, softmax, log-softmax: max |x - ref| <= tol * max |ref| over the output */
+  field: 1e-5,
+} as const;
+
+export interface Where {
+  /** e.g. 'crossEntropy [simd128] 8x1000 N(0,1) grad' */
+  label: string;
+  classes?: number;
+}
+
+/** Two numbers equal in the IEEE sense that matters here: same NaN-ness, same infinity. */
+function sameSpecial(got: number, want: number): boolean | undefined {
+  if (Number.isNaN(want) || Number.isNaN(got)) return Number.isNaN(want) && Number.isNaN(got);
+  if (!Number.isFinite(want) || !Number.isFinite(got)) return got === want;
+  return undefined;
+}
+
+/** Scalar losses: |got - want| <= loss tolerance * max(1, |want|). */
+export function expectLoss(got: number, want: number, where: Where, tol: number = TOLERANCE.loss): void {
+  const special = sameSpecial(got, want);
+  const ok = special ?? Math.abs(got - want) <= tol * Math.max(1, Math.abs(want));
+  if (!ok) expect.fail(`${where.label}: got ${got}, expected ${want} (tolerance ${tol} * max(1, |ref|))`);
+}
+
+/** Per-row losses: each element like expectLoss. */
+export function expectLosses(got: ArrayLike<number>, want: ArrayLike<number>, where: Where, tol: number = TOLERANCE.loss): void {
+  expect(got.length, `${where.label}: length`).toBe(want.length);
+  const bad: string[] = [];
+  for (let i = 0; i < want.length; i++) {
+    const g = got[i]!, w = want[i]!;
+    const ok = sameSpecial(g, w) ?? Math.abs(g - w) <= tol * Math.max(1, Math.abs(w));
+    if (!ok && bad.length < 5) bad.push(`row ${i}: got ${g}, expected ${w}`);
+  }
+  if (bad.length) expect.fail(`${where.label}: per-row values differ beyond ${tol} * max(1, |ref|):\n  ${bad.join('\n  ')}`);
+}
+
+/** Whole outputs (gradients, softmax): max |got - want| <= tol * max |want|, specials exact. */
+export function expectField(got: ArrayLike<number>, want: ArrayLike<number>, where: Where, tol: number = TOLERANCE.field): void {
+  expect(got.length, `${where.label}: length`).toBe(want.length);
+  let scale = 0;
+  for (let i = 0; i < want.length; i++) if (Number.isFinite(want[i]!)) scale = Math.max(scale, Math.abs(want[i]!));
+  const limit = tol * scale;
+  const bad: string[] = [];
+  for (let i = 0; i < want.length; i++) {
+    const g = got[i]!, w = want[i]!;
+    const ok = sameSpecial(g, w) ?? Math.abs(g - w) <= limit;
+    if (!ok && bad.length < 5) {
+      const at = where.classes ? `row ${Math.floor(i / where.classes)}, column ${i % where.classes}` : `index ${i}`;
+      bad.push(`${at}: got ${g}, expected ${w}`);
+    }
+  }
+  if (bad.length) {
+    expect.fail(`${where.label}: differs beyond ${tol} * max|ref| = ${limit}:\n  ${bad.join('\n  ')}`);
+  }
+}

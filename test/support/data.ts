@@ -1,0 +1,61 @@
+// Deterministic test data: a seeded generator and the data classes of the test plan.
+
+/** mulberry32: small, fast, seeded; good enough for test data. */
+export function rng(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+/** Standard normal samples (Box-Muller). */
+export function normal(random: () => number): number {
+  return Math.sqrt(-2 * Math.log(1 - random())) * Math.cos(2 * Math.PI * random());
+}
+
+export type DataClass = 'normal' | 'large' | 'huge' | 'dominant' | 'someNegInf';
+
+/** rows x classes logits of a data class. */
+export function makeLogits(rows: number, classes: number, kind: DataClass, seed = 1): Float32Array {
+  const random = rng(seed);
+  const x = new Float32Array(rows * classes);
+  for (let i = 0; i < x.length; i++) {
+    switch (kind) {
+      case 'normal': x[i] = normal(random); break;
+      case 'large': x[i] = 90 + 10 * random(); break;           // a naive exp overflows
+      case 'huge': x[i] = (random() * 2 - 1) * 1e4; break;       // +-1e4
+      case 'dominant': x[i] = normal(random); break;
+      case 'someNegInf': x[i] = random() < 0.3 ? -Infinity : normal(random); break;
+    }
+  }
+  if (kind === 'dominant') for (let r = 0; r < rows; r++) x[r * classes + Math.floor(random() * classes)] = 40;
+  if (kind === 'someNegInf') for (let r = 0; r < rows; r++) x[r * classes + Math.floor(random() * classes)] = 0;
+  return x;
+}
+
+/** Class indices, the last class of some rows (a tail lane), ignoreIndex for others. */
+export function makeTargets(rows: number, classes: number, seed = 2, ignoreShare = 0): Int32Array {
+  const random = rng(seed);
+  const t = new Int32Array(rows);
+  for (let r = 0; r < rows; r++) {
+    t[r] = random() < ignoreShare ? -100 : r % 3 === 0 ? classes - 1 : Math.floor(random() * classes);
+  }
+  return t;
+}
+
+/** Probability targets: rows of a softmax of random values, some one-hot. */
+export function makeProbs(rows: number, classes: number, seed = 3): Float32Array {
+  const random = rng(seed);
+  const q = new Float32Array(rows * classes);
+  for (let r = 0; r < rows; r++) {
+    if (r % 4 === 3) { q[r * classes + Math.floor(random() * classes)] = 1; continue; }
+    let s = 0;
+    for (let j = 0; j < classes; j++) s += q[r * classes + j] = Math.exp(2 * normal(random));
+    for (let j = 0; j < classes; j++) q[r * classes + j]! /= s;
+  }
+  return q;
+}
