@@ -15,6 +15,9 @@ import { rowMax } from './rmax';
 import { rowSoftcapMax } from './softcap';
 import { rowSumExp } from './sumexp';
 
+// @ts-ignore: decorator
+@inline const TARGET_BLOCK = 256;
+
 /** Q of the row, the second result of targetPass. */
 let targetMass: f64 = 0;
 
@@ -74,17 +77,23 @@ function targetPass(
 ): f64 {
   const vm = f32x4.splat(m), vkeep = f32x4.splat(keep), vuniform = f32x4.splat(uniform);
   const vcap = f32x4.splat(cap), vinvCap = f32x4.splat(1 / cap), one = f32x4.splat(1);
-  let gapAcc = f32x4.splat(0), massAcc = gapAcc;
+  let gap: f64 = 0, mass: f64 = 0;
   let i = 0;
-  for (; i + 4 <= n; i += 4) {
-    let v = v128.load(at(x, i));
-    if (capped) v = softcap(v, vcap, vinvCap);
-    const w = weight != 0 ? v128.load(at(weight, i)) : one;
-    const wq = f32x4.mul(w, f32x4.add(f32x4.mul(vkeep, v128.load(at(q, i))), vuniform));
-    gapAcc = f32x4.add(gapAcc, f32x4.mul(wq, f32x4.sub(vm, v)));
-    massAcc = f32x4.add(massAcc, wq);
+  // Blocks of TARGET_BLOCK values: each lane adds at most 64 terms in f32, as in rowSumExp.
+  while (i + 4 <= n) {
+    const end = min(i + TARGET_BLOCK, n - 3);
+    let gapAcc = f32x4.splat(0), massAcc = gapAcc;
+    for (; i < end; i += 4) {
+      let v = v128.load(at(x, i));
+      if (capped) v = softcap(v, vcap, vinvCap);
+      const w = weight != 0 ? v128.load(at(weight, i)) : one;
+      const wq = f32x4.mul(w, f32x4.add(f32x4.mul(vkeep, v128.load(at(q, i))), vuniform));
+      gapAcc = f32x4.add(gapAcc, f32x4.mul(wq, f32x4.sub(vm, v)));
+      massAcc = f32x4.add(massAcc, wq);
+    }
+    gap += <f64>hsum(gapAcc);
+    mass += <f64>hsum(massAcc);
   }
-  let gap = <f64>hsum(gapAcc), mass = <f64>hsum(massAcc);
   const invCap: f32 = 1 / cap;
   for (; i < n; i++) {
     let v = load<f32>(at(x, i));

@@ -14,7 +14,7 @@ const OP = 'crossEntropy';
 
 export function crossEntropy(
   logits: FloatArray,
-  target: Int32Array | number[] | Float32Array,
+  target: Int32Array | number[] | Float32Array | Float64Array,
   options: CrossEntropyOptions = {},
 ): CrossEntropyResult<Float64Array> {
   checkOptionKeys(OP, options, CROSS_ENTROPY_OPTIONS);
@@ -37,7 +37,7 @@ export function crossEntropy(
 
   // Per row: the soft-capped logits v, their lse, and what the target asks of them: a
   // distribution over classes q' (label smoothing folded in) and its weighted total.
-  const sparse = !(target instanceof Float32Array);
+  const sparse = !(target instanceof Float32Array || target instanceof Float64Array);
   const targetOf = targetReader(target, shape, ignoreIndex, eps);
   const losses = new Float64Array(rows);
   const lse = new Float64Array(rows);
@@ -104,8 +104,11 @@ function targetReader(
   eps: number,
 ): (r: number) => number[] | undefined {
   const { rows, classes } = shape;
-  if (target instanceof Float32Array) {
-    const probs = float32Of(OP, 'probability target', target, rows * classes);
+  if (target instanceof Float32Array || target instanceof Float64Array) {
+    if (target.length !== rows * classes) {
+      throw new XentError('SHAPE_MISMATCH', `${OP}: probability target has ${target.length} values, expected ${rows * classes}`);
+    }
+    const probs = target;
     return (r) => Array.from(probs.subarray(r * classes, (r + 1) * classes), (p) => (1 - eps) * p + eps / classes);
   }
   const indices = sparseTarget(OP, target, shape, ignoreIndex);
