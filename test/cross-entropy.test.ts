@@ -97,6 +97,23 @@ describe.each(BUILDS)('crossEntropy [%s]', (build) => {
     expect(got.grad!.subarray(3 * classes).every(Number.isFinite)).toBe(true);
   });
 
+  it('confident rows: the target gradient -(1 - p[t]) keeps its digits when p[t] is near 1', () => {
+    // Every row's target leads by 18 to 30, so every gradient is tiny and the strict promise
+    // (relative to the largest) only holds if 1 - p[t] is not computed as p[t] - 1 in f32.
+    for (const classes of [3, 100, 5000]) {
+      const rows = 6;
+      const logits = makeLogits(rows, classes, 'normal', 31);
+      const target = makeTargets(rows, classes, 32);
+      target.forEach((t, r) => (logits[r * classes + t] = 18 + 2 * r));
+      for (const options of [{}, { labelSmoothing: 1e-9 }, { softcap: 50 }]) {
+        const got = engine.crossEntropy(logits, target, { classes, grad: true, ...options });
+        const want = reference.crossEntropy(logits, target, { classes, grad: true, ...options });
+        expectField(got.grad!, want.grad!, { label: `${build} confident ${classes} ${JSON.stringify(options)}`, classes });
+        expectLosses(got.losses, want.losses, { label: `${build} confident losses` });
+      }
+    }
+  });
+
   it('a -inf target logit costs +inf; a -inf elsewhere is a masked class with zero gradient', () => {
     const got = engine.crossEntropy(new Float32Array([0, -Infinity, 1, 0.5, 1.5, -Infinity]), [1, 0], { classes: 3, grad: true });
     expect(got.losses[0]).toBe(Infinity);

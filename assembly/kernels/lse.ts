@@ -5,16 +5,30 @@ import { rowMax } from './rmax';
 import { rowSumExp } from './sumexp';
 
 /**
- * out[r] = log sum_j exp(x[r, j]) for each of `rows` rows of `cols` >= 1 values.
- * Shifted by the row max, except where the max is infinite: there torch.logsumexp
- * shifts by 0, so a row holding +inf gives +inf and a row of -inf gives -inf.
+ * out[r] = log sum_j exp(x[r, j]) for each of `rows` rows of `cols` >= 1 values, shifted by
+ * the row max. Where the max is infinite the answer is that infinity, as torch.logsumexp
+ * gives it (+inf for a row holding +inf, -inf for a row of -inf), unless the row holds a NaN.
  */
 export function lse(x: usize, out: usize, rows: i32, cols: i32): void {
   for (let r = 0; r < rows; r++) {
     const row = at(x, r * cols);
-    let m = rowMax(row, cols);
-    if (Mathf.abs(m) == Infinity) m = 0;
-    const s = rowSumExp(row, 0, 0, cols, m, 1, 1, false, false, false, false);
-    store<f32>(at(out, r), <f32>(<f64>m + Math.log(s)));
+    const m = rowMax(row, cols);
+    let result: f32;
+    if (Mathf.abs(m) == Infinity) {
+      result = rowHasNaN(row, cols) ? NaN : m;
+    } else {
+      const s = rowSumExp(row, 0, 0, cols, m, 1, 1, false, false, false, false);
+      result = <f32>(<f64>m + Math.log(s));
+    }
+    store<f32>(at(out, r), result);
   }
+}
+
+/** Whether any x[i], i < n, is NaN. Only rows with an infinite max come here. */
+function rowHasNaN(x: usize, n: i32): bool {
+  for (let i = 0; i < n; i++) {
+    const v = load<f32>(at(x, i));
+    if (v != v) return true;
+  }
+  return false;
 }

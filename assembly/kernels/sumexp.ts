@@ -92,3 +92,17 @@ export let gapSum: f64 = 0;
   if (gap) gapSum = -gapTotal;
   return total;
 }
+
+/** sum_i x[i] over i < n, n >= 0, blocked like rowSumExp. */
+export function rowSum(x: usize, n: i32): f64 {
+  let total: f64 = 0;
+  let i = 0;
+  while (i + 4 <= n) {
+    const end = min(i + BLOCK / 4, n - 3);
+    let a = f32x4.splat(0);
+    for (; i < end; i += 4) a = f32x4.add(a, v128.load(at(x, i)));
+    total += <f64>hsum(a);
+  }
+  for (; i < n; i++) total += <f64>load<f32>(at(x, i));
+  return total;
+}

@@ -1,9 +1,11 @@
 // Fused cross-entropy with probability ("soft") targets q, as torch.nn.functional.cross_entropy
 // computes it for a float target:
 //
-//   loss = sum_c w[c] q'[c] (lse - v[c]) + zLoss lse^2,   q' = (1 - eps) q + eps / C
-//        = A + Q log s + zLoss lse^2,  A = sum_c w[c] q'[c] (m - v[c]),  Q = sum_c w[c] q'[c]
-//   dloss/dv[j] = (ceScale Q + zScale 2 zLoss lse) p[j] - ceScale w[j] q'[j]
+//   loss = sum_c w[c] q'[c] (lse - v[c]),   q' = (1 - eps) q + eps / C
+//        = A + Q log s,  A = sum_c w[c] q'[c] (m - v[c]),  Q = sum_c w[c] q'[c]
+//   d(loss + zLoss lse^2)/dv[j] = (ceScale Q + zScale 2 zLoss lse) p[j] - ceScale w[j] q'[j]
+//
+// (the caller adds the z-loss term zLoss lse^2 to each row's loss, from lses)
 //
 // times 1 - (v / cap)^2 with soft-capping, as in xent.ts. A has only terms >= 0 (for w >= 0),
 // so huge logits keep their digits.
@@ -23,12 +25,12 @@ let targetMass: f64 = 0;
 
 /**
  * Cross-entropy of `rows` rows of `classes` logits x against target probabilities q
- * (rows x classes). Writes losses[r], lses[r], and the gradient to grad when grad != 0
+ * (rows x classes). Writes losses[r] (without z-loss), lses[r], and the gradient to grad when grad != 0
  * (grad may equal x). weight = 0 means no class weights; cap = 0 means no soft-capping.
  */
 export function crossEntropyProbs(
   x: usize, grad: usize, q: usize, weight: usize, losses: usize, lses: usize,
-  rows: i32, classes: i32, smoothing: f32, zLoss: f32, cap: f32, ceScale: f32, zScale: f32,
+  rows: i32, classes: i32, smoothing: f32, zLoss: f32, cap: f32, ceScale: f64, zScale: f64,
 ): void {
   const wantGrad = grad != 0, capped = cap > 0;
   const invCap: f32 = 1 / cap;
@@ -56,14 +58,13 @@ export function crossEntropyProbs(
     const logS = Math.log(s);
     const lse = <f64>m + logS;
     let loss = gapTotal + mass * logS;
-    if (zLoss != 0) loss += <f64>zLoss * lse * lse;
     store<f32>(at(losses, r), <f32>loss);
     store<f32>(at(lses, r), <f32>lse);
     if (!wantGrad) continue;
 
-    let a = <f64>ceScale * mass;
-    if (zLoss != 0) a += <f64>zScale * 2 * <f64>zLoss * lse;
-    probsGradPass(g, qr, weight, classes, <f32>(a / s), ceScale, keep, uniform, m, invCap, capped);
+    let a = ceScale * mass;
+    if (zLoss != 0) a += zScale * 2 * <f64>zLoss * lse;
+    probsGradPass(g, qr, weight, classes, <f32>(a / s), <f32>ceScale, keep, uniform, m, invCap, capped);
   }
 }
 

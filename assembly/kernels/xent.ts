@@ -6,9 +6,10 @@
 // (all ones when absent), W = sum_c w[c], eps the label smoothing, C the classes and
 // lse = m + log s, m = max v, s = sum_c exp(v[c] - m):
 //
-//   loss = (1 - eps) w[t] (lse - v[t]) + (eps / C) sum_c w[c] (lse - v[c]) + zLoss lse^2
+//   loss = (1 - eps) w[t] (lse - v[t]) + (eps / C) sum_c w[c] (lse - v[c])
 //
-// and, p = softmax(v), the gradient with respect to v is
+// (the z-loss term zLoss lse^2 is added to each row's loss by the caller, from lses) and
+// with p = softmax(v), the gradient of loss + zLoss lse^2 with respect to v is
 //
 //   dloss/dv[j] = ceScale ((1 - eps) w[t] + eps W / C) p[j]      (every j)
 //               + zScale 2 zLoss lse p[j]
@@ -25,18 +26,18 @@ import { expMinus, expMinusScalar } from '../math/exp';
 import { softcapScalar } from '../math/tanh';
 import { rowMax } from './rmax';
 import { rowSoftcapMax } from './softcap';
-import { rowSumExp, gapSum } from './sumexp';
+import { rowSum, rowSumExp, gapSum } from './sumexp';
 
 /**
  * Cross-entropy of `rows` rows of `classes` logits x against int32 targets.
- * Writes losses[r] and lses[r] (0 for ignored rows, which are not read), and the gradient
+ * Writes losses[r] (without z-loss) and lses[r] (0 for ignored rows, which are not read), and the gradient
  * to grad when grad != 0 (grad may equal x: in place). weight = 0 means no class weights.
  * Preconditions: targets are ignoreIndex or in [0, classes); cap = 0 means no soft-capping.
  */
 export function crossEntropy(
   x: usize, grad: usize, target: usize, weight: usize, losses: usize, lses: usize,
-  rows: i32, classes: i32, ignoreIndex: i32, weightSum: f32,
-  smoothing: f32, zLoss: f32, cap: f32, ceScale: f32, zScale: f32,
+  rows: i32, classes: i32, ignoreIndex: i32, weightSum: f64,
+  smoothing: f32, zLoss: f32, cap: f32, ceScale: f64, zScale: f64,
 ): void {
   const wantGrad = grad != 0, weighted = weight != 0, capped = cap > 0, smooth = smoothing > 0;
   const invCap: f32 = 1 / cap;
@@ -76,17 +77,21 @@ export function crossEntropy(
     const logS = Math.log(s);
     const lse = <f64>m + logS;
     let loss = (1 - eps) * wt * ((<f64>m - <f64>vt) + logS);
-    if (smooth) loss += (eps / classes) * (gapSum + <f64>weightSum * logS);
-    if (zLoss != 0) loss += <f64>zLoss * lse * lse;
+    if (smooth) loss += (eps / classes) * (gapSum + weightSum * logS);
     store<f32>(at(losses, r), <f32>loss);
     store<f32>(at(lses, r), <f32>lse);
     if (!wantGrad) continue;
 
-    // Pass 3: the gradient.
-    let a = <f64>ceScale * ((1 - eps) * wt + eps * <f64>weightSum / classes);
-    if (zLoss != 0) a += <f64>zScale * 2 * <f64>zLoss * lse;
-    const pScale = <f32>(a / s);
-    const smoothTerm = <f32>(<f64>ceScale * eps / classes);
+    // Pass 3: the gradient, every class first, then the target's again on its own.
+    const stored = <f64>load<f32>(at(g, t)); // e[t], or v[t] when capped
+    const et = capped ? Math.exp(stored - <f64>m) : stored;
+    const rest = othersSum(g, classes, t, s, et, m, cap, capped);
+    // The coefficient of p[j] is c + b W + z: from the target, smoothing and z-loss.
+    const c = ceScale * (1 - eps) * wt;
+    const b = ceScale * eps / classes;
+    const z = zLoss != 0 ? zScale * 2 * <f64>zLoss * lse : 0;
+    const pScale = <f32>((c + b * weightSum + z) / s);
+    const smoothTerm = <f32>b;
     if (capped) {
       if (smooth && weighted) gradPass(g, weight, classes, pScale, smoothTerm, m, invCap, true, true);
       else gradPass(g, weight, classes, pScale, smoothTerm, m, invCap, true, false);
@@ -94,10 +99,34 @@ export function crossEntropy(
       if (smooth && weighted) gradPass(g, weight, classes, pScale, smoothTerm, m, invCap, false, true);
       else gradPass(g, weight, classes, pScale, smoothTerm, m, invCap, false, false);
     }
-    let targetTerm = <f32>(<f64>ceScale * (1 - eps) * wt);
-    if (capped) targetTerm *= 1 - (vt * invCap) * (vt * invCap);
-    store<f32>(at(g, t), load<f32>(at(g, t)) - targetTerm);
+    // (c + b W + z) p[t] - c - b w[t], written as b (W p[t] - w[t]) + z p[t] - c (1 - p[t])
+    // with 1 - p[t] = rest / s: no cancellation when the target's probability is near 1.
+    const pt = et / s;
+    const smoothWt = weighted ? <f64>load<f32>(at(weight, t)) : 1;
+    let gt = b * (weightSum * pt - smoothWt) + z * pt - c * (rest / s);
+    if (capped) gt *= 1 - (stored * invCap) * (stored * invCap);
+    store<f32>(at(g, t), <f32>gt);
   }
+}
+
+// Below this share of the sum, s - e[t] is summed again without the target's term.
+// @ts-ignore: decorator
+@inline const CANCELLATION_SHARE: f64 = 1.0 / 1024;
+
+/**
+ * s - e[t], the sum of every term but the target's. When the target dominates, its term
+ * swamped the others in the f32 lanes, so they are summed again without it: from the
+ * stored terms e, or from the capped logits v (recomputing exp) when `capped`.
+ */
+function othersSum(g: usize, n: i32, t: i32, s: f64, et: f64, m: f32, cap: f32, capped: bool): f64 {
+  const rest = s - et;
+  if (rest >= s * CANCELLATION_SHARE) return rest;
+  const after = at(g, t + 1);
+  if (capped) {
+    return rowSumExp(g, 0, 0, t, m, 1, cap, false, false, false, false)
+         + rowSumExp(after, 0, 0, n - t - 1, m, 1, cap, false, false, false, false);
+  }
+  return rowSum(g, t) + rowSum(after, n - t - 1);
 }
 
 /** rowSumExp with its flags turned into compile-time constants, one branch per use. */

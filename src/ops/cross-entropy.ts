@@ -85,15 +85,18 @@ export function crossEntropy(
     });
   }
 
-  // Reduce in float64, in row order. Each row's loss holds its z-loss term zLoss lse^2.
+  // Reduce in float64, in row order. The kernels leave the z-loss term zLoss lse^2 to us.
   let total = 0;
   let zTotal = 0;
   for (let r = 0; r < rows; r++) {
     total += losses[r]!;
-    if (zLoss !== 0 && (indices === undefined || indices[r] !== ignoreIndex)) zTotal += zLoss * lse[r]! * lse[r]!;
+    if (zLoss === 0 || (indices !== undefined && indices[r] === ignoreIndex)) continue;
+    const z = zLoss * lse[r]! * lse[r]!;
+    zTotal += z;
+    losses[r] += z;
   }
   const zPart = mean ? zTotal / count : zTotal;
-  const loss = mean ? (total - zTotal) / targetWeight + zPart : total;
+  const loss = (mean ? total / targetWeight : total) + zPart;
   const result: CrossEntropyResult = { loss, losses, lse, zLoss: zPart, count };
   if (gradOut !== undefined) result.grad = gradOut instanceof Tensor ? gradOut.data : gradOut;
   return result;

@@ -77,7 +77,8 @@ export function crossEntropy(
   const loss = (mean ? ceSum / denominator : ceSum) + zLoss;
 
   if (gradOut !== undefined) {
-    const ceScale = gradScale / (mean ? denominator : 1);
+    // A 'mean' over target weights summing to 0 is PyTorch's -w[t] / 0 = NaN in every counted row.
+    const ceScale = mean && denominator === 0 ? NaN : gradScale / (mean ? denominator : 1);
     const zScale = gradScale / (mean ? count : 1);
     gradOut.fill(0);
     for (const { r, p, v, q, mass, lse: l } of rowGrads) {

@@ -1,0 +1,68 @@
+// Engine memory: zero-copy tensors, views after growth, chunking of inputs larger than memory.
+
+import { describe, expect, it } from 'vitest';
+import { createEngine } from '../src/index.js';
+import { makeLogits, makeTargets } from './support/data.js';
+
+/** Bit-for-bit equality of two large arrays (vitest's deep equality is slow at this size). */
+function sameBits(a: Float32Array, b: Float32Array): boolean {
+  return Buffer.from(a.buffer, a.byteOffset, a.byteLength).equals(Buffer.from(b.buffer, b.byteOffset, b.byteLength));
+}
+
+describe('tensors', () => {
+  it('data is a view of engine memory that stays valid after the memory grows', async () => {
+    const engine = await createEngine();
+    const t = engine.tensor(3, 4);
+    t.data.set([1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12]);
+    const before = t.data;
+    const big = engine.tensor(2048, 2048); // 16 MiB: grows the memory
+    expect(before.length).toBe(0); // the old view was detached by the growth
+    expect(Array.from(t.data)).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12]);
+    expect(t.rows).toBe(3);
+    expect(t.cols).toBe(4);
+    big.free();
+    engine.dispose();
+  });
+
+  it('freed memory is reused', async () => {
+    const engine = await createEngine({ maxMemoryBytes: 16 << 20 });
+    for (let i = 0; i < 20; i++) engine.tensor(1024, 1024).free(); // 4 MiB each, 80 MiB in all
+    const a = engine.tensor(1024, 1024);
+    const b = engine.tensor(1024, 1024);
+    a.free();
+    b.free();
+    engine.dispose();
+  });
+});
+
+describe('chunking', () => {
+  it('a plain array larger than maxMemoryBytes gives the same results as one that fits', async () => {
+    const small = await createEngine({ maxMemoryBytes: 8 << 20 });
+    const large = await createEngine();
+    const rows = 700, classes = 32000; // 89.6 MB of logits through 8 MiB of memory
+    const logits = makeLogits(rows, classes, 'normal', 9);
+    const target = makeTargets(rows, classes, 10, 0.1);
+    const options = { classes, labelSmoothing: 0.1, grad: true } as const;
+    const a = small.crossEntropy(logits, target, options);
+    const b = large.crossEntropy(logits, target, options);
+    expect(small.arena.memory.buffer.byteLength).toBeLessThanOrEqual(8 << 20);
+    expect(a.losses).toEqual(b.losses);
+    expect(sameBits(a.grad!, b.grad!)).toBe(true);
+    expect(a.loss).toBe(b.loss);
+    expect(sameBits(small.softmax(logits, { classes }), large.softmax(logits, { classes }))).toBe(true);
+    small.dispose();
+    large.dispose();
+  });
+
+  it("an in-place gradient of a plain array works chunk by chunk", async () => {
+    const engine = await createEngine({ maxMemoryBytes: 8 << 20 });
+    const rows = 300, classes = 10000;
+    const logits = makeLogits(rows, classes, 'normal', 2);
+    const target = makeTargets(rows, classes, 3);
+    const want = engine.crossEntropy(logits, target, { classes, grad: true }).grad!;
+    const copy = logits.slice();
+    engine.crossEntropy(copy, target, { classes, grad: 'inplace' });
+    expect(sameBits(copy, want)).toBe(true);
+    engine.dispose();
+  });
+});
