@@ -28,6 +28,8 @@ export let gapSum: f64 = 0;
 ): f64 {
   const vshift = f32x4.splat(shift);
   const vscale = f32x4.splat(scale);
+  // No multiply by 1: a literal 1 folds this away, and a runtime one is a predictable branch.
+  const unit = scale == 1;
   const vcap = f32x4.splat(cap);
   const vinvCap = f32x4.splat(1 / cap);
   const zero = f32x4.splat(0);
@@ -46,10 +48,10 @@ export let gapSum: f64 = 0;
         v0 = softcap(v0, vcap, vinvCap); v1 = softcap(v1, vcap, vinvCap);
         v2 = softcap(v2, vcap, vinvCap); v3 = softcap(v3, vcap, vinvCap);
       }
-      const d0 = f32x4.mul(f32x4.sub(v0, vshift), vscale);
-      const d1 = f32x4.mul(f32x4.sub(v1, vshift), vscale);
-      const d2 = f32x4.mul(f32x4.sub(v2, vshift), vscale);
-      const d3 = f32x4.mul(f32x4.sub(v3, vshift), vscale);
+      const d0 = unit ? f32x4.sub(v0, vshift) : f32x4.mul(f32x4.sub(v0, vshift), vscale);
+      const d1 = unit ? f32x4.sub(v1, vshift) : f32x4.mul(f32x4.sub(v1, vshift), vscale);
+      const d2 = unit ? f32x4.sub(v2, vshift) : f32x4.mul(f32x4.sub(v2, vshift), vscale);
+      const d3 = unit ? f32x4.sub(v3, vshift) : f32x4.mul(f32x4.sub(v3, vshift), vscale);
       const e0 = expMinus(d0), e1 = expMinus(d1), e2 = expMinus(d2), e3 = expMinus(d3);
       if (storeTerms) {
         const q = at(y, i);
@@ -71,7 +73,7 @@ export let gapSum: f64 = 0;
   for (; i + 4 <= n; i += 4) {
     let v = v128.load(at(x, i));
     if (capped) v = softcap(v, vcap, vinvCap);
-    const d = f32x4.mul(f32x4.sub(v, vshift), vscale);
+    const d = unit ? f32x4.sub(v, vshift) : f32x4.mul(f32x4.sub(v, vshift), vscale);
     const e = expMinus(d);
     if (storeTerms) v128.store(at(y, i), e);
     a = f32x4.add(a, e);

@@ -7,32 +7,30 @@
 // so that for small |u| (n = 0) it is t p(t) with no cancellation: tanh keeps its
 // relative accuracy near 0 instead of an absolute error of an ulp of 1.
 
-import { madd, polynomialTerm, polynomialTermScalar, MAGIC_BIAS, LOG2E, MINUS_LN2_HI, MINUS_LN2_LO } from './exp';
-
-// tanh(9) rounds to 1 in f32; clamping -2|u| here keeps 2^n a normal number.
-// @ts-ignore: decorator
-@inline const EXPM1_MIN: f32 = -18.0;
+import {
+  madd, polynomialTerm, polynomialTermScalar, vconst, K, EXPM1_MIN, MAGIC_BIAS, LOG2E, MINUS_LN2_HI, MINUS_LN2_LO,
+} from './exp';
 
 /** exp(z) - 1 for z <= 0 (or NaN). */
 // @ts-ignore: decorator
 @inline function expm1Minus(z: v128): v128 {
-  z = f32x4.pmax(z, f32x4.splat(EXPM1_MIN));
-  let n = madd(z, f32x4.splat(LOG2E), f32x4.splat(MAGIC_BIAS));
+  z = f32x4.pmax(z, vconst(K.EXPM1_MIN));
+  let n = madd(z, vconst(K.LOG2E), vconst(K.MAGIC_BIAS));
   const s = i32x4.shl(n, 23);
-  n = f32x4.sub(n, f32x4.splat(MAGIC_BIAS));
-  let t = madd(n, f32x4.splat(MINUS_LN2_HI), z);
-  t = madd(n, f32x4.splat(MINUS_LN2_LO), t);
+  n = f32x4.sub(n, vconst(K.MAGIC_BIAS));
+  let t = madd(n, vconst(K.MINUS_LN2_HI), z);
+  t = madd(n, vconst(K.MINUS_LN2_LO), t);
   const p = polynomialTerm(t);
-  return madd(f32x4.mul(t, s), p, f32x4.sub(s, f32x4.splat(1)));
+  return madd(f32x4.mul(t, s), p, f32x4.sub(s, vconst(K.ONE)));
 }
 
 /** cap * tanh(x / cap), given invCap = 1 / cap. */
 // @ts-ignore: decorator
 @inline export function softcap(x: v128, cap: v128, invCap: v128): v128 {
   const u = f32x4.mul(x, invCap);
-  const sign = v128.and(u, i32x4.splat(0x80000000));
+  const sign = v128.and(u, vconst(K.SIGN_MASK));
   const m = expm1Minus(f32x4.neg(f32x4.add(f32x4.abs(u), f32x4.abs(u))));
-  const th = f32x4.div(f32x4.neg(m), f32x4.add(m, f32x4.splat(2)));
+  const th = f32x4.div(f32x4.neg(m), f32x4.add(m, vconst(K.TWO)));
   return f32x4.mul(v128.or(th, sign), cap);
 }
 

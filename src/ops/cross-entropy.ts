@@ -93,7 +93,7 @@ export function crossEntropy(
     if (zLoss === 0 || (indices !== undefined && indices[r] === ignoreIndex)) continue;
     const z = zLoss * lse[r]! * lse[r]!;
     zTotal += z;
-    losses[r] += z;
+    losses[r] = losses[r]! + z;
   }
   const zPart = mean ? zTotal / count : zTotal;
   const loss = (mean ? total / targetWeight : total) + zPart;

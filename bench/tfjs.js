@@ -1,0 +1,44 @@
+// TensorFlow.js as a peer: tf.losses.softmaxCrossEntropy and its gradient, on the wasm and
+// cpu backends, one thread.
+
+import { createRequire } from 'node:module';
+import { dirname } from 'node:path';
+import * as tf from '@tensorflow/tfjs-core';
+import '@tensorflow/tfjs-backend-cpu';
+import { setThreadsCount, setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
+
+const require = createRequire(import.meta.url);
+
+let wasmReady;
+
+/** Switches TF.js to a backend ('wasm' or 'cpu'); the wasm one is set up once, single-threaded. */
+export async function useBackend(name) {
+  if (name === 'wasm' && !wasmReady) {
+    const dir = dirname(require.resolve('@tensorflow/tfjs-backend-wasm/dist/tfjs-backend-wasm.wasm'));
+    setWasmPaths(`${dir}/`);
+    setThreadsCount(1);
+    wasmReady = true;
+  }
+  await tf.setBackend(name);
+  await tf.ready();
+}
+
+/**
+ * A TF.js cross-entropy step: labels as a one-hot matrix (made in int32 and cast: float32
+ * oneHot returns garbage on the wasm backend), loss averaged over rows, optional gradient.
+ * Returns a function of nothing that computes the loss (and gradient) and returns the loss.
+ */
+export function tfCrossEntropy(logits, target, classes, withGrad) {
+  const rows = target.length;
+  const labels = tf.tidy(() => tf.cast(tf.oneHot(tf.tensor1d(target, 'int32'), classes, 1, 0, 'int32'), 'float32'));
+  const lossOf = (x) => tf.losses.softmaxCrossEntropy(labels, x);
+  const valueAndGrad = tf.valueAndGrad(lossOf);
+  return () =>
+    tf.tidy(() => {
+      const x = tf.tensor2d(logits, [rows, classes]);
+      if (!withGrad) return lossOf(x).dataSync()[0];
+      const { value, grad } = valueAndGrad(x);
+      grad.dataSync();
+      return value.dataSync()[0];
+    });
+}
