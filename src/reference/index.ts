@@ -4,3 +4,7 @@
 export { logSumExp, softmax, logSoftmax } from './softmax.js';
 export { crossEntropy } from './cross-entropy.js';
 export { XentError } from '../errors.js';
+export { binaryCrossEntropy } from './bce.js';
+export { sigmoidFocalLoss } from './focal.js';
+export { klDivergence } from './kl.js';
+export { evaluate } from './evaluate.js';

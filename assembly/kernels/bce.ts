@@ -1,0 +1,161 @@
+// Binary cross-entropy with logits, as torch.nn.functional.binary_cross_entropy_with_logits:
+// loss and gradient in one pass over the elements.
+//
+// Per element, with x the logit, t the target in [0, 1], w the weight (1 when absent), P the
+// positive weight (1 when absent), A = 1 - t and B = P t (the negative and positive terms'
+// weights, both >= 0, so lw = 1 + (P - 1) t = A + B has no cancellation):
+//
+//   e = exp(-|x|),   h = 1 / (1 + e),   sp = log(1 + e) = softplus(-|x|),   r = e h
+//   p = sigmoid(x) = h or r,   p1 = sigmoid(-x) = r or h        (x >= 0 or x < 0)
+//
+// PyTorch's loss, A x + (A + B) softplus(-x), split at x = 0 so that both terms are >= 0
+// (no cancellation: |x| = 1e4 keeps every digit), is
+//
+//   loss = w (a |x| + (A + B) sp),     a = A  (x >= 0),   a = B  (x < 0)
+//
+// and its derivative, PyTorch's (A + B) sigmoid(x) - B, is the difference of two terms >= 0
+//
+//   dloss/dx = scale w (A p - B p1)
+//
+// with `scale` carrying the reduction (1 / elements for 'mean') and gradScale. At x = -inf
+// PyTorch computes inf - inf, so the loss is NaN there as well; the gradient stays finite.
+// Accuracy: exp is within 2 ulp and log1p within 0.8 ulp (math/), so each loss and gradient
+// is within a few ulp. The caller sums the losses: rows may run on several threads.
+
+import { at } from '../math/lanes';
+import { expMinus, madd, vconst, K } from '../math/exp';
+import { log1pOf, lconst, L } from '../math/log';
+
+/**
+ * Binary cross-entropy of `rows * cols` logits x against targets t (same layout). Writes
+ * losses[i] and, when grad != 0, the gradient (grad may equal x).
+ * weight = 0: no per-element weights. posWeight = 0: the scalar posWeightScalar for every
+ * element, else posWeight[j] for column j of each row (per class).
+ */
+export function binaryCrossEntropy(
+  x: usize, target: usize, weight: usize, posWeight: usize, grad: usize, losses: usize,
+  rows: i32, cols: i32, posWeightScalar: f32, scale: f32,
+): void {
+  const weighted = weight != 0, wantGrad = grad != 0;
+  if (posWeight == 0) {
+    // Elementwise: the whole chunk is one span, whatever the row length.
+    span(x, target, weight, 0, grad, losses, rows * cols, posWeightScalar, scale, weighted, false, wantGrad);
+    return;
+  }
+  for (let r = 0; r < rows; r++) {
+    const o = r * cols;
+    span(at(x, o), at(target, o), at(weight, o), posWeight, at(grad, o), at(losses, o),
+      cols, posWeightScalar, scale, weighted, true, wantGrad);
+  }
+}
+
+/** bceSpan with its flags turned into compile-time constants, one branch per use. */
+function span(
+  x: usize, t: usize, w: usize, P: usize, g: usize, l: usize, n: i32, pScalar: f32, scale: f32,
+  weighted: bool, perClass: bool, wantGrad: bool,
+): void {
+  if (perClass) {
+    if (weighted) {
+      if (wantGrad) bceSpan(x, t, w, P, g, l, n, pScalar, scale, true, true, true);
+      else bceSpan(x, t, w, P, g, l, n, pScalar, scale, true, true, false);
+    } else if (wantGrad) bceSpan(x, t, w, P, g, l, n, pScalar, scale, false, true, true);
+    else bceSpan(x, t, w, P, g, l, n, pScalar, scale, false, true, false);
+  } else if (weighted) {
+    if (wantGrad) bceSpan(x, t, w, P, g, l, n, pScalar, scale, true, false, true);
+    else bceSpan(x, t, w, P, g, l, n, pScalar, scale, true, false, false);
+  } else if (wantGrad) bceSpan(x, t, w, P, g, l, n, pScalar, scale, false, false, true);
+  else bceSpan(x, t, w, P, g, l, n, pScalar, scale, false, false, false);
+}
+
+/**
+ * l[i] = loss of element i for i < n, g[i] its gradient when `wantGrad`.
+ * Loop: 16 per step (four bceLanes), 4, then the last 1 to 3 elements through the same vector
+ * code, gathered into lanes one by one; never reads past n. (A scalar twin would differ in the
+ * last bit in the relaxed build, whose multiply-adds are fused: an element's result would then
+ * depend on where chunks and worker threads happen to split the array.)
+ */
+// @ts-ignore: decorator
+@inline function bceSpan(
+  x: usize, t: usize, w: usize, P: usize, g: usize, l: usize, n: i32, pScalar: f32, scale: f32,
+  weighted: bool, perClass: bool, wantGrad: bool,
+): void {
+  const vp = f32x4.splat(pScalar), vscale = f32x4.splat(scale);
+  let i = 0;
+  for (; i + 16 <= n; i += 16) {
+    bceLanes(x, t, w, P, g, l, i, vp, vscale, weighted, perClass, wantGrad);
+    bceLanes(x, t, w, P, g, l, i + 4, vp, vscale, weighted, perClass, wantGrad);
+    bceLanes(x, t, w, P, g, l, i + 8, vp, vscale, weighted, perClass, wantGrad);
+    bceLanes(x, t, w, P, g, l, i + 12, vp, vscale, weighted, perClass, wantGrad);
+  }
+  for (; i + 4 <= n; i += 4) bceLanes(x, t, w, P, g, l, i, vp, vscale, weighted, perClass, wantGrad);
+  const rest = n - i;
+  if (rest == 0) return;
+  const one = vconst(K.ONE), zero = f32x4.splat(0);
+  const v = gatherTail(at(x, i), rest, zero);
+  const vt = gatherTail(at(t, i), rest, zero);
+  const vw = weighted ? gatherTail(at(w, i), rest, one) : one;
+  const p = perClass ? gatherTail(at(P, i), rest, one) : vp;
+  const e = expMinus(f32x4.neg(f32x4.abs(v)));
+  const u = f32x4.add(one, e);
+  const h = f32x4.div(one, u);
+  scatterTail(at(l, i), rest, bceLoss(v, vt, vw, p, e, u, h, weighted));
+  if (wantGrad) scatterTail(at(g, i), rest, bceGrad(v, vt, vw, p, e, h, vscale, weighted));
+}
+
+/** Elements i .. i + 3: stores their losses and gradients. */
+// @ts-ignore: decorator
+@inline function bceLanes(
+  x: usize, t: usize, w: usize, P: usize, g: usize, l: usize, i: i32, vp: v128, vscale: v128,
+  weighted: bool, perClass: bool, wantGrad: bool,
+): void {
+  const one = vconst(K.ONE);
+  const v = v128.load(at(x, i));
+  const vt = v128.load(at(t, i));
+  const vw = weighted ? v128.load(at(w, i)) : one;
+  const p = perClass ? v128.load(at(P, i)) : vp;
+  // e = exp(-|x|), u = 1 + e, h = 1 / u = sigmoid(|x|): shared by the loss and the gradient.
+  const e = expMinus(f32x4.neg(f32x4.abs(v)));
+  const u = f32x4.add(one, e);
+  const h = f32x4.div(one, u);
+  v128.store(at(l, i), bceLoss(v, vt, vw, p, e, u, h, weighted));
+  if (wantGrad) v128.store(at(g, i), bceGrad(v, vt, vw, p, e, h, vscale, weighted));
+}
+
+/** w (a |x| + (A + B) log(1 + e)), a = A (x >= 0) or B (x < 0); NaN at x = -inf. */
+// @ts-ignore: decorator
+@inline function bceLoss(v: v128, vt: v128, vw: v128, p: v128, e: v128, u: v128, h: v128, weighted: bool): v128 {
+  const pos = f32x4.ge(v, f32x4.splat(0));
+  const nt = f32x4.sub(vconst(K.ONE), vt);                                  // A
+  const pt = f32x4.mul(p, vt);                                              // B
+  let loss = madd(v128.bitselect(nt, pt, pos), f32x4.abs(v), f32x4.mul(f32x4.add(nt, pt), log1pOf(e, u, h)));
+  loss = v128.or(loss, v128.and(f32x4.eq(v, lconst(L.NEG_INF)), lconst(L.NAN)));  // PyTorch: inf - inf
+  return weighted ? f32x4.mul(loss, vw) : loss;
+}
+
+/** scale w (A sigmoid(x) - B sigmoid(-x)), the sigmoids h = sigmoid(|x|) and r = e h. */
+// @ts-ignore: decorator
+@inline function bceGrad(v: v128, vt: v128, vw: v128, p: v128, e: v128, h: v128, vscale: v128, weighted: bool): v128 {
+  const pos = f32x4.ge(v, f32x4.splat(0));
+  const nt = f32x4.sub(vconst(K.ONE), vt);
+  const pt = f32x4.mul(p, vt);
+  const r = f32x4.mul(e, h);
+  const d = f32x4.sub(f32x4.mul(nt, v128.bitselect(h, r, pos)), f32x4.mul(pt, v128.bitselect(r, h, pos)));
+  return f32x4.mul(d, weighted ? f32x4.mul(vw, vscale) : vscale);
+}
+
+/** The `count` (1 to 3) f32 at p in the first lanes, `fill` in the others. */
+// @ts-ignore: decorator
+@inline export function gatherTail(p: usize, count: i32, fill: v128): v128 {
+  let v = f32x4.replace_lane(fill, 0, load<f32>(p));
+  if (count > 1) v = f32x4.replace_lane(v, 1, load<f32>(p, 4));
+  if (count > 2) v = f32x4.replace_lane(v, 2, load<f32>(p, 8));
+  return v;
+}
+
+/** Stores the first `count` (1 to 3) lanes of v to p. */
+// @ts-ignore: decorator
+@inline export function scatterTail(p: usize, count: i32, v: v128): void {
+  store<f32>(p, f32x4.extract_lane(v, 0));
+  if (count > 1) store<f32>(p, f32x4.extract_lane(v, 1), 4);
+  if (count > 2) store<f32>(p, f32x4.extract_lane(v, 2), 8);
+}

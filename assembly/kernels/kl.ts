@@ -1,0 +1,162 @@
+// KL divergence for distillation, KL(softmax(t / T) || softmax(s / T)) per row, as PyTorch's
+// kl_div(log_softmax(s / T), log_softmax(t / T), log_target=True): fused, with no log-softmax
+// array ever stored.
+//
+// Per row, with ms, mt the row maxes of the student s and the teacher t, invT = 1 / T and
+//
+//   ds[j] = (s[j] - ms) / T,  dt[j] = (t[j] - mt) / T       (both <= 0)
+//   Ss = sum_j exp(ds[j]),    St = sum_j exp(dt[j]),    A = sum_j exp(dt[j]) (dt[j] - ds[j])
+//
+// log p_t[j] - log p_s[j] = (dt[j] - ds[j]) - log St + log Ss, and sum_j p_t[j] = 1, so
+//
+//   loss = A / St + log(Ss / St)
+//
+// (dt - ds is exactly 0 where s = t: equal rows cost exactly 0). The gradient with respect to
+// the student logits is
+//
+//   dloss/ds[j] = scale (p_s[j] - p_t[j]) / T = (scale invT / Ss) exp(ds[j]) - (scale invT / St) exp(dt[j])
+//
+// with `scale` carrying the reduction (1 / rows for 'batchmean') and gradScale.
+// Passes per row: two row maxes; the two exp-sums and A (storing exp(ds) to the gradient row
+// when one is wanted); then the gradient, which recomputes exp(dt) only.
+// A teacher logit of -inf gives 0 * -inf = NaN in A, as in PyTorch.
+// Accuracy: each gradient entry is within a few ulp of max(p_s[j], p_t[j]) (times the scale):
+// where student and teacher agree to below f32 resolution (both put all but 1e-8 of their
+// mass on one class) p_s - p_t is 0 here, as in any f32 softmax, not float64's 1e-17.
+
+import { at, hsum } from '../math/lanes';
+import { expMinus, expMinusScalar, madd } from '../math/exp';
+import { rowMax } from './rmax';
+
+// Lanes add at most BLOCK / 16 terms in f32 before the block's totals move into f64.
+// @ts-ignore: decorator
+@inline const BLOCK = 1024;
+
+/** St and A of the row, the second and third results of sumsPass. */
+let teacherSum: f64 = 0;
+let klSum: f64 = 0;
+
+/**
+ * KL divergence of `rows` rows of `classes` student logits s from the teacher logits t.
+ * Writes losses[r], and the gradient with respect to s to grad when grad != 0 (grad may
+ * equal s: in place). invT = 1 / T > 0.
+ */
+export function klDivergence(
+  s: usize, t: usize, grad: usize, losses: usize, rows: i32, classes: i32, invT: f32, scale: f32,
+): void {
+  const wantGrad = grad != 0;
+  for (let r = 0; r < rows; r++) {
+    const o = r * classes;
+    const sr = at(s, o), tr = at(t, o), g = at(grad, o);
+    // Pass 1: the two maxes.
+    const ms = rowMax(sr, classes);
+    const mt = rowMax(tr, classes);
+    // Pass 2: Ss, St and A.
+    const ss = wantGrad
+      ? sumsPass(sr, tr, g, classes, ms, mt, invT, true)
+      : sumsPass(sr, tr, g, classes, ms, mt, invT, false);
+    const st = teacherSum;
+    store<f32>(at(losses, r), <f32>(klSum / st + Math.log(ss / st)));
+    if (!wantGrad) continue;
+    // Pass 3: the gradient, over the exp(ds) that pass 2 left in g.
+    const c = <f64>scale * <f64>invT;
+    gradPass(g, tr, classes, mt, invT, <f32>(c / ss), <f32>(c / st));
+  }
+}
+
+/**
+ * Returns Ss and sets teacherSum = St, klSum = A; stores exp(ds[j]) to g[j] when `storeTerms`
+ * (g may alias s). Loop: 16 per step, 4, then a scalar tail; never reads past n.
+ */
+// @ts-ignore: decorator
+@inline function sumsPass(
+  s: usize, t: usize, g: usize, n: i32, ms: f32, mt: f32, invT: f32, storeTerms: bool,
+): f64 {
+  const vms = f32x4.splat(ms), vmt = f32x4.splat(mt), vinvT = f32x4.splat(invT);
+  const zero = f32x4.splat(0);
+  let totalS: f64 = 0, totalT: f64 = 0, totalA: f64 = 0;
+  let i = 0;
+  while (i + 16 <= n) {
+    const end = min(i + BLOCK, n - 15);
+    let accS = zero, accT = zero, accA = zero;
+    for (; i < end; i += 16) {
+      const ps = at(s, i), pt = at(t, i);
+      const ds0 = f32x4.mul(f32x4.sub(v128.load(ps), vms), vinvT);
+      const ds1 = f32x4.mul(f32x4.sub(v128.load(ps, 16), vms), vinvT);
+      const ds2 = f32x4.mul(f32x4.sub(v128.load(ps, 32), vms), vinvT);
+      const ds3 = f32x4.mul(f32x4.sub(v128.load(ps, 48), vms), vinvT);
+      const dt0 = f32x4.mul(f32x4.sub(v128.load(pt), vmt), vinvT);
+      const dt1 = f32x4.mul(f32x4.sub(v128.load(pt, 16), vmt), vinvT);
+      const dt2 = f32x4.mul(f32x4.sub(v128.load(pt, 32), vmt), vinvT);
+      const dt3 = f32x4.mul(f32x4.sub(v128.load(pt, 48), vmt), vinvT);
+      const es0 = expMinus(ds0), es1 = expMinus(ds1), es2 = expMinus(ds2), es3 = expMinus(ds3);
+      const et0 = expMinus(dt0), et1 = expMinus(dt1), et2 = expMinus(dt2), et3 = expMinus(dt3);
+      if (storeTerms) {
+        const q = at(g, i);
+        v128.store(q, es0); v128.store(q, es1, 16); v128.store(q, es2, 32); v128.store(q, es3, 48);
+      }
+      accS = f32x4.add(accS, f32x4.add(f32x4.add(es0, es1), f32x4.add(es2, es3)));
+      accT = f32x4.add(accT, f32x4.add(f32x4.add(et0, et1), f32x4.add(et2, et3)));
+      const a01 = madd(et1, f32x4.sub(dt1, ds1), f32x4.mul(et0, f32x4.sub(dt0, ds0)));
+      const a23 = madd(et3, f32x4.sub(dt3, ds3), f32x4.mul(et2, f32x4.sub(dt2, ds2)));
+      accA = f32x4.add(accA, f32x4.add(a01, a23));
+    }
+    totalS += <f64>hsum(accS);
+    totalT += <f64>hsum(accT);
+    totalA += <f64>hsum(accA);
+  }
+  let accS = zero, accT = zero, accA = zero;
+  for (; i + 4 <= n; i += 4) {
+    const ds = f32x4.mul(f32x4.sub(v128.load(at(s, i)), vms), vinvT);
+    const dt = f32x4.mul(f32x4.sub(v128.load(at(t, i)), vmt), vinvT);
+    const es = expMinus(ds), et = expMinus(dt);
+    if (storeTerms) v128.store(at(g, i), es);
+    accS = f32x4.add(accS, es);
+    accT = f32x4.add(accT, et);
+    accA = madd(et, f32x4.sub(dt, ds), accA);
+  }
+  totalS += <f64>hsum(accS);
+  totalT += <f64>hsum(accT);
+  totalA += <f64>hsum(accA);
+  for (; i < n; i++) {
+    const ds = (load<f32>(at(s, i)) - ms) * invT;
+    const dt = (load<f32>(at(t, i)) - mt) * invT;
+    const es = expMinusScalar(ds), et = expMinusScalar(dt);
+    if (storeTerms) store<f32>(at(g, i), es);
+    totalS += <f64>es;
+    totalT += <f64>et;
+    totalA += <f64>(et * (dt - ds));
+  }
+  teacherSum = totalT;
+  klSum = totalA;
+  return totalS;
+}
+
+/** g[j] = cs g[j] - ct exp((t[j] - mt) invT) in place, g[j] = exp(ds[j]) from sumsPass. */
+// @ts-ignore: decorator
+@inline function gradPass(g: usize, t: usize, n: i32, mt: f32, invT: f32, cs: f32, ct: f32): void {
+  const vmt = f32x4.splat(mt), vinvT = f32x4.splat(invT);
+  const vcs = f32x4.splat(cs), vct = f32x4.splat(ct);
+  let i = 0;
+  for (; i + 16 <= n; i += 16) {
+    const p = at(g, i), pt = at(t, i);
+    const et0 = expMinus(f32x4.mul(f32x4.sub(v128.load(pt), vmt), vinvT));
+    const et1 = expMinus(f32x4.mul(f32x4.sub(v128.load(pt, 16), vmt), vinvT));
+    const et2 = expMinus(f32x4.mul(f32x4.sub(v128.load(pt, 32), vmt), vinvT));
+    const et3 = expMinus(f32x4.mul(f32x4.sub(v128.load(pt, 48), vmt), vinvT));
+    v128.store(p, f32x4.sub(f32x4.mul(vcs, v128.load(p)), f32x4.mul(vct, et0)));
+    v128.store(p, f32x4.sub(f32x4.mul(vcs, v128.load(p, 16)), f32x4.mul(vct, et1)), 16);
+    v128.store(p, f32x4.sub(f32x4.mul(vcs, v128.load(p, 32)), f32x4.mul(vct, et2)), 32);
+    v128.store(p, f32x4.sub(f32x4.mul(vcs, v128.load(p, 48)), f32x4.mul(vct, et3)), 48);
+  }
+  for (; i + 4 <= n; i += 4) {
+    const p = at(g, i);
+    const et = expMinus(f32x4.mul(f32x4.sub(v128.load(at(t, i)), vmt), vinvT));
+    v128.store(p, f32x4.sub(f32x4.mul(vcs, v128.load(p)), f32x4.mul(vct, et)));
+  }
+  for (; i < n; i++) {
+    const p = at(g, i);
+    const et = expMinusScalar((load<f32>(at(t, i)) - mt) * invT);
+    store<f32>(p, cs * load<f32>(p) - ct * et);
+  }
+}

@@ -1,0 +1,96 @@
+// klDivergence on the engine: validation of the two logit matrices, the reduction's scale,
+// the fused kernel, and the reduction of its per-row losses in float64.
+
+import { XentError } from '../errors.js';
+import { Tensor, type Arena } from '../memory.js';
+import { checkOptionKeys, describe, numberOption, reductionOption, type Shape } from '../options.js';
+import { checkTensor, runRows, type Arg } from '../runner.js';
+import { KL_DIVERGENCE_OPTIONS, type KlDivergenceOptions, type KlReduction, type LossResult } from '../types.js';
+import { gradResult, gradTarget } from './bce.js';
+import { logitsShape, type EngineContext, type Logits } from './logits.js';
+
+const OP = 'klDivergence';
+
+/** 'batchmean' (default) or 'sum'; 'mean' is refused with what it would have meant. */
+export function klReduction(op: string, value: unknown): KlReduction {
+  if (value === 'mean') {
+    throw new XentError(
+      'BAD_OPTION',
+      `${op}: reduction 'mean' (PyTorch's mean over rows * classes, which is not a KL divergence) is not offered; ` +
+        "use 'batchmean' (sum / rows, the default) or 'sum'",
+    );
+  }
+  return reductionOption(op, value, ['batchmean', 'sum'] as const, 'batchmean');
+}
+
+/** The teacher: the student's shape, as a flat array or a tensor. */
+function teacherOf(ctx: EngineContext, teacher: unknown, shape: Shape): Logits {
+  if (teacher instanceof Tensor) {
+    checkTensor(OP, ctx.arena, teacher);
+    if (teacher.rows !== shape.rows || teacher.cols !== shape.classes) {
+      throw new XentError(
+        'SHAPE_MISMATCH',
+        `${OP}: teacherLogits is a ${teacher.rows}x${teacher.cols} tensor, expected ${shape.rows}x${shape.classes} like the student's`,
+      );
+    }
+    return teacher;
+  }
+  if (!(teacher instanceof Float32Array)) {
+    throw new XentError('SHAPE_MISMATCH', `${OP}: teacherLogits must be a Float32Array or a Tensor, got ${describe(teacher)}`);
+  }
+  if (teacher.length !== shape.rows * shape.classes) {
+    throw new XentError(
+      'SHAPE_MISMATCH',
+      `${OP}: teacherLogits has ${teacher.length} values, expected ${shape.rows * shape.classes} (${shape.rows} rows of ${shape.classes} classes, like the student's)`,
+    );
+  }
+  return teacher;
+}
+
+/** Bytes [start, end) of engine memory that an array or tensor occupies, if it lives there. */
+function engineBytes(arena: Arena, a: Float32Array | Tensor): [number, number] | undefined {
+  if (a instanceof Tensor) return [a.ptr, a.ptr + a.rows * a.cols * 4];
+  return a.buffer === arena.memory.buffer ? [a.byteOffset, a.byteOffset + a.byteLength] : undefined;
+}
+
+function overlaps(arena: Arena, a: Float32Array | Tensor, b: Float32Array | Tensor): boolean {
+  const x = engineBytes(arena, a), y = engineBytes(arena, b);
+  return x !== undefined && y !== undefined && x[0] < y[1] && y[0] < x[1];
+}
+
+export function klDivergence(
+  ctx: EngineContext,
+  studentLogits: Logits,
+  teacherLogits: Logits,
+  options: KlDivergenceOptions = {},
+): LossResult {
+  checkOptionKeys(OP, options, KL_DIVERGENCE_OPTIONS);
+  const shape = logitsShape(OP, ctx, studentLogits, options.classes, 'studentLogits');
+  const { rows, classes } = shape;
+  let teacher = teacherOf(ctx, teacherLogits, shape);
+  const temperature = numberOption(OP, 'temperature', options.temperature, 1, { min: 0, minOpen: true });
+  const reduction = klReduction(OP, options.reduction);
+  const gradScale = numberOption(OP, 'gradScale', options.gradScale, 1);
+  const grad = gradTarget(OP, studentLogits, options.grad, rows * classes);
+  // The kernel reads the teacher after writing the gradient: where both live in engine memory
+  // and overlap (one tensor as student and teacher, graded in place), it would read its own
+  // output. The teacher is then copied first.
+  if (grad !== undefined && overlaps(ctx.arena, teacher, grad)) teacher = (teacher instanceof Tensor ? teacher.data : teacher).slice();
+
+  const batchmean = reduction === 'batchmean';
+  const losses = new Float32Array(rows);
+  const gradArg: Arg = grad === undefined ? { none: true } : { write: grad, perRow: classes, over: 0 };
+  runRows(ctx.arena, {
+    op: OP,
+    kernel: ctx.kernels.klDivergence,
+    args: [{ read: studentLogits, perRow: classes }, { read: teacher, perRow: classes }, gradArg, { write: losses, perRow: 1 }],
+    rows,
+    classes,
+    scalars: [1 / temperature, batchmean ? gradScale / rows : gradScale],
+  });
+  let total = 0;
+  for (let r = 0; r < rows; r++) total += losses[r]!;
+  const result: LossResult = { loss: batchmean ? total / rows : total, losses };
+  if (grad !== undefined) result.grad = gradResult(grad);
+  return result;
+}
