@@ -18,3 +18,9 @@ export function heapBase(): usize {
 export function simdLevel(): i32 {
   return ASC_FEATURE_RELAXED_SIMD ? 1 : 0;
 }
+export { binaryCrossEntropy } from './kernels/bce';
+export { sigmoidFocalLoss } from './kernels/focal';
+export { klDivergence } from './kernels/kl';
+export { evaluate } from './kernels/evaluate';
+export { vlog, vlog1p } from './math/log';
+export { widenF16, widenBf16 } from './kernels/widen';

@@ -2,15 +2,23 @@
 
 import { XentError } from './errors.js';
 import type { Kernels } from './kernels.js';
-import { compile, shippedModule, type SimdLevel, type WasmSource } from './loader.js';
+import { compile, isNode, shippedModule, type SimdLevel, type WasmSource } from './loader.js';
 import { Arena, Tensor, type Owner } from './memory.js';
 import { checkOptionKeys, describe, integerOption, numberOption } from './options.js';
 import { crossEntropy } from './ops/cross-entropy.js';
 import type { Logits } from './ops/logits.js';
 import { logSoftmax, logSumExp, softmax } from './ops/softmax.js';
-import { DEFAULT_MAX_MEMORY_BYTES, INITIAL_MEMORY_BYTES } from './tuning.js';
+import { DEFAULT_MAX_MEMORY_BYTES, INITIAL_MEMORY_BYTES, MAX_AUTO_THREADS } from './tuning.js';
+import { WorkerPool } from './threads/pool.js';
 import type {
-  ClassesOption, CrossEntropyOptions, CrossEntropyResult, SoftmaxOptions,
+  ClassesOption, CrossEntropyOptions, CrossEntropyResult, DtypeOption, SoftmaxOptions,
+} from './types.js';
+import { binaryCrossEntropy } from './ops/bce.js';
+import { evaluate } from './ops/evaluate.js';
+import { sigmoidFocalLoss } from './ops/focal.js';
+import { klDivergence } from './ops/kl.js';
+import type {
+  BinaryCrossEntropyOptions, EvaluateOptions, EvaluateResult, KlDivergenceOptions, LossResult, SigmoidFocalLossOptions,
 } from './types.js';
 
 export interface EngineOptions {
@@ -35,32 +43,56 @@ export async function createEngine(options: EngineOptions = {}): Promise<Engine>
   if (simd !== 'auto' && simd !== 'relaxed' && simd !== 'baseline') {
     throw new XentError('BAD_OPTION', `${op}: simd must be 'auto', 'relaxed' or 'baseline', got ${describe(simd)}`);
   }
-  if (options.threads !== undefined && options.threads !== 'auto') integerOption(op, 'threads', options.threads, 1);
-  if (typeof options.threads === 'number' && options.threads < 1) {
-    throw new XentError('BAD_OPTION', `${op}: threads must be 'auto' or an integer >= 1, got ${options.threads}`);
+  const threads = options.threads === 'auto' ? await availableCores() : integerOption(op, 'threads', options.threads, 1);
+  if (threads < 1) {
+    throw new XentError('BAD_OPTION', `${op}: threads must be 'auto' or an integer >= 1, got ${threads}`);
   }
   const maxMemoryBytes = numberOption(op, 'maxMemoryBytes', options.maxMemoryBytes, DEFAULT_MAX_MEMORY_BYTES, {
     min: 2 * INITIAL_MEMORY_BYTES,
     max: 4 * 1024 ** 3 - PAGE,
   });
 
-  const module = await chooseModule(simd, options.wasm);
+  // Worker threads need a shared memory, and so a build that imports one. Without
+  // SharedArrayBuffer (a page that is not cross-origin isolated) the engine has one thread.
+  const shared = threads > 1 && sharedMemoryAvailable();
+  const module = await chooseModule(simd, options.wasm, shared);
   const maxPages = Math.floor(maxMemoryBytes / PAGE);
-  const memory = new WebAssembly.Memory({ initial: INITIAL_MEMORY_BYTES / PAGE, maximum: maxPages });
+  const memory = new WebAssembly.Memory({ initial: INITIAL_MEMORY_BYTES / PAGE, maximum: maxPages, shared });
   const instance = await WebAssembly.instantiate(module, { env: { memory } });
   const kernels = instance.exports as unknown as Kernels;
   const level: SimdLevel = kernels.simdLevel() === 1 ? 'relaxed' : 'baseline';
   if (simd === 'relaxed' && level !== 'relaxed') {
     throw new XentError('BAD_OPTION', `${op}: simd 'relaxed' was asked for, but the wasm module given is the baseline build`);
   }
-  return new Engine(kernels, new Arena(memory, kernels.heapBase(), maxPages * PAGE), { simd: level, threads: 1, sharedMemory: false });
+  const arena = new Arena(memory, kernels.heapBase(), maxPages * PAGE);
+  if (shared) arena.workers = await WorkerPool.start(module, instance.exports, arena, threads - 1);
+  return new Engine(kernels, arena, level, shared);
 }
 
-async function chooseModule(simd: 'auto' | 'relaxed' | 'baseline', wasm: WasmSource | undefined): Promise<WebAssembly.Module> {
+/** Cores the engine may use for threads: 'auto'. */
+async function availableCores(): Promise<number> {
+  let cores = globalThis.navigator?.hardwareConcurrency;
+  if (cores === undefined && isNode()) {
+    const osModule = 'node:os';
+    const os = (await import(/* @vite-ignore */ osModule)) as typeof import('node:os');
+    cores = os.availableParallelism();
+  }
+  return Math.max(1, Math.min(cores ?? 1, MAX_AUTO_THREADS));
+}
+
+function sharedMemoryAvailable(): boolean {
+  return typeof SharedArrayBuffer !== 'undefined' && (isNode() || globalThis.crossOriginIsolated === true);
+}
+
+async function chooseModule(
+  simd: 'auto' | 'relaxed' | 'baseline',
+  wasm: WasmSource | undefined,
+  shared: boolean,
+): Promise<WebAssembly.Module> {
   if (wasm !== undefined) return compile(wasm);
-  if (simd === 'baseline') return shippedModule('baseline');
+  if (simd === 'baseline') return shippedModule('baseline', shared);
   try {
-    return await shippedModule('relaxed');
+    return await shippedModule('relaxed', shared);
   } catch (error) {
     if (simd === 'relaxed') {
       throw new XentError(
@@ -69,20 +101,31 @@ async function chooseModule(simd: 'auto' | 'relaxed' | 'baseline', wasm: WasmSou
           "use simd: 'auto' or 'baseline' (Node 20 needs --experimental-wasm-relaxed-simd)",
       );
     }
-    return shippedModule('baseline');
+    return shippedModule('baseline', shared);
   }
 }
 
 export class Engine implements Owner {
-  readonly features: Readonly<Features>;
   readonly kernels: Kernels;
+  readonly #simd: SimdLevel;
+  readonly #shared: boolean;
   #arena: Arena | undefined;
 
   /** @internal use createEngine */
-  constructor(kernels: Kernels, arena: Arena, features: Features) {
+  constructor(kernels: Kernels, arena: Arena, simd: SimdLevel, shared: boolean) {
     this.kernels = kernels;
     this.#arena = arena;
-    this.features = Object.freeze(features);
+    this.#simd = simd;
+    this.#shared = shared;
+  }
+
+  /** What runs: the SIMD build, the threads (1 once a worker has failed), shared memory. */
+  get features(): Readonly<Features> {
+    return Object.freeze({
+      simd: this.#simd,
+      threads: 1 + (this.#arena?.workers?.size ?? 0),
+      sharedMemory: this.#shared,
+    });
   }
 
   get disposed(): boolean {
@@ -109,24 +152,45 @@ export class Engine implements Owner {
     return new Tensor(this, rows, cols);
   }
 
-  logSumExp(logits: Logits, options?: ClassesOption): Float32Array {
+  logSumExp(logits: Logits | Uint16Array, options?: ClassesOption & DtypeOption): Float32Array {
     return logSumExp(this.context(), logits, options);
   }
 
-  softmax(logits: Logits, options?: SoftmaxOptions<Float32Array | Tensor>): Float32Array {
+  softmax(logits: Logits | Uint16Array, options?: SoftmaxOptions<Float32Array | Tensor>): Float32Array {
     return softmax(this.context(), logits, options);
   }
 
-  logSoftmax(logits: Logits, options?: SoftmaxOptions<Float32Array | Tensor>): Float32Array {
+  logSoftmax(logits: Logits | Uint16Array, options?: SoftmaxOptions<Float32Array | Tensor>): Float32Array {
     return logSoftmax(this.context(), logits, options);
   }
 
-  crossEntropy(logits: Logits, target: Int32Array | number[] | Float32Array, options?: CrossEntropyOptions): CrossEntropyResult {
+  crossEntropy(
+    logits: Logits | Uint16Array,
+    target: Int32Array | number[] | Float32Array,
+    options?: CrossEntropyOptions,
+  ): CrossEntropyResult {
     return crossEntropy(this.context(), logits, target, options);
+  }
+
+  binaryCrossEntropy(logits: Logits, target: Float32Array, options?: BinaryCrossEntropyOptions): LossResult {
+    return binaryCrossEntropy(this.context(), logits, target, options);
+  }
+
+  sigmoidFocalLoss(logits: Logits, target: Float32Array, options?: SigmoidFocalLossOptions): LossResult {
+    return sigmoidFocalLoss(this.context(), logits, target, options);
+  }
+
+  klDivergence(studentLogits: Logits, teacherLogits: Logits, options?: KlDivergenceOptions): LossResult {
+    return klDivergence(this.context(), studentLogits, teacherLogits, options);
+  }
+
+  evaluate(logits: Logits, target: Int32Array | number[], options?: EvaluateOptions): EvaluateResult {
+    return evaluate(this.context(), logits, target, options);
   }
 
   /** Frees engine memory; every later call throws XentError 'DISPOSED'. Idempotent. */
   dispose(): void {
+    this.#arena?.workers?.dispose();
     this.#arena = undefined;
   }
 

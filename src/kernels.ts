@@ -14,4 +14,12 @@ export interface Kernels {
   softcapArray(x: number, y: number, n: number, cap: number): void;
   vexp(x: number, y: number, n: number): void;
   vexpMinus(x: number, y: number, n: number): void;
+  binaryCrossEntropy: RowKernel;
+  sigmoidFocalLoss: RowKernel;
+  klDivergence: RowKernel;
+  evaluate: RowKernel;
+  vlog(x: number, y: number, n: number): void;
+  vlog1p(x: number, y: number, n: number): void;
+  widenF16(halves: number, floats: number, n: number): void;
+  widenBf16(halves: number, floats: number, n: number): void;
 }

@@ -7,21 +7,35 @@ import { describe } from './options.js';
 export type SimdLevel = 'relaxed' | 'baseline';
 export type WasmSource = string | URL | ArrayBuffer | Uint8Array | WebAssembly.Module;
 
-const BUILD_FILES: Record<SimdLevel, string> = {
-  baseline: 'xent.wasm',
-  relaxed: 'xent-relaxed.wasm',
-};
+const builds = new Map<string, Promise<WebAssembly.Module>>();
 
-const builds = new Map<SimdLevel, Promise<WebAssembly.Module>>();
-
-/** The shipped build for a SIMD level, compiled once per process (or page). */
-export function shippedModule(level: SimdLevel): Promise<WebAssembly.Module> {
-  let module = builds.get(level);
+/** The shipped build for a SIMD level and memory kind, compiled once per process (or page). */
+export function shippedModule(level: SimdLevel, shared = false): Promise<WebAssembly.Module> {
+  const key = `${level}${shared ? ' shared' : ''}`;
+  let module = builds.get(key);
   if (module === undefined) {
-    module = compile(new URL(`../build/${BUILD_FILES[level]}`, import.meta.url));
-    builds.set(level, module);
+    module = compile(buildUrl(level, shared));
+    builds.set(key, module);
   }
   return module;
+}
+
+/**
+ * Where a shipped build lives. Each URL is written out as a literal `new URL('...', import.meta.url)`,
+ * the form that bundlers (Vite, webpack 5, Parcel) recognise statically: they emit the .wasm as an
+ * asset and rewrite the URL to it. From a template string Vite would instead emit every file of
+ * build/ (the 350 kB .wat text included), and other bundlers may emit nothing.
+ * The shared builds import a shared memory, for engines with worker threads.
+ */
+function buildUrl(level: SimdLevel, shared: boolean): URL {
+  if (shared) {
+    return level === 'relaxed'
+      ? new URL('../build/xent-relaxed-shared.wasm', import.meta.url)
+      : new URL('../build/xent-shared.wasm', import.meta.url);
+  }
+  return level === 'relaxed'
+    ? new URL('../build/xent-relaxed.wasm', import.meta.url)
+    : new URL('../build/xent.wasm', import.meta.url);
 }
 
 /** Compiles a module from anything createEngine's `wasm` option accepts. */

@@ -3,6 +3,7 @@
 // are re-made from the current buffer every time, because growth detaches the old one.
 
 import { XentError } from './errors.js';
+import type { WorkerPool } from './threads/pool.js';
 
 const PAGE = 65536;
 const ALIGN = 16;
@@ -19,6 +20,8 @@ export class Arena {
   private readonly freeBlocks: Block[] = [];
   private readonly sizes = new Map<number, number>();
   private top: number;
+  /** The worker threads that share this memory, if the engine has any. */
+  workers: WorkerPool | undefined;
 
   constructor(memory: WebAssembly.Memory, base: number, maxBytes: number) {
     this.memory = memory;
@@ -40,8 +43,11 @@ export class Arena {
     return largest;
   }
 
-  /** A block of at least `bytes`, 16-byte aligned; throws OUT_OF_MEMORY past maxMemoryBytes. */
-  alloc(bytes: number, what: string): number {
+  /**
+   * A block of at least `bytes`, 16-byte aligned; throws OUT_OF_MEMORY past maxMemoryBytes,
+   * naming `what` the block was for.
+   */
+  alloc(bytes: number, what: string | (() => string)): number {
     const size = align(Math.max(bytes, ALIGN));
     const index = this.freeBlocks.findIndex((b) => b.end - b.start >= size);
     let ptr: number;
@@ -78,11 +84,11 @@ export class Arena {
     return new Int32Array(this.memory.buffer, ptr, length);
   }
 
-  private reserve(end: number, what: string): void {
+  private reserve(end: number, what: string | (() => string)): void {
     if (end > this.maxBytes) {
       throw new XentError(
         'OUT_OF_MEMORY',
-        `${what} needs ${end - this.top} more bytes of engine memory, ` +
+        `${typeof what === 'string' ? what : what()} needs ${end - this.top} more bytes of engine memory, ` +
           `but only ${Math.max(0, this.maxBytes - this.top)} of maxMemoryBytes (${this.maxBytes}) are left`,
       );
     }

@@ -12,3 +12,16 @@ export const INITIAL_MEMORY_BYTES = 4 << 20;
 
 /** API.md's default cap on linear memory. */
 export const DEFAULT_MAX_MEMORY_BYTES = 256 << 20;
+
+/**
+ * Calls with fewer logit elements than this stay on the calling thread: below it, posting
+ * and waiting for a job costs more than the second thread saves. Chosen with `npm run bench`.
+ */
+export const THREAD_MIN_ELEMENTS = 1 << 16;
+
+/** A worker that has not finished a job by then is taken for dead and the call throws. */
+export const WORKER_DEADLINE_MS = 10_000;
+export const WORKER_DEADLINE_NS_PER_ELEMENT = 100;
+
+/** threads: 'auto' uses the machine's cores, at most this many. */
+export const MAX_AUTO_THREADS = 8;

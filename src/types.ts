@@ -10,6 +10,11 @@ export interface ClassesOption {
   classes?: number;
 }
 
+export interface DtypeOption {
+  /** 'f16' / 'bf16': the logits are a Uint16Array of half-precision bits. Default 'f32'. */
+  dtype?: 'f32' | 'f16' | 'bf16';
+}
+
 export interface GradOptions {
   /** false (default), true (a new array), 'inplace' (over the logits) or an array to fill. */
   grad?: boolean | 'inplace' | Float32Array;
@@ -17,12 +22,12 @@ export interface GradOptions {
   gradScale?: number;
 }
 
-export interface SoftmaxOptions<Out = Float32Array> extends ClassesOption {
+export interface SoftmaxOptions<Out = Float32Array> extends ClassesOption, DtypeOption {
   temperature?: number;
   out?: Out;
 }
 
-export interface CrossEntropyOptions extends ClassesOption, GradOptions {
+export interface CrossEntropyOptions extends ClassesOption, GradOptions, DtypeOption {
   reduction?: Reduction;
   ignoreIndex?: number;
   weight?: Float32Array;
@@ -46,5 +51,89 @@ export interface CrossEntropyResult<A = Float32Array> {
 }
 
 export const CROSS_ENTROPY_OPTIONS = [
-  'classes', 'reduction', 'ignoreIndex', 'weight', 'labelSmoothing', 'zLoss', 'softcap', 'grad', 'gradScale',
+  'classes', 'reduction', 'ignoreIndex', 'weight', 'labelSmoothing', 'zLoss', 'softcap', 'grad', 'gradScale', 'dtype',
 ] as const;
+
+/** binaryCrossEntropy: torch.nn.functional.binary_cross_entropy_with_logits. */
+export interface BinaryCrossEntropyOptions<W = Float32Array> extends ClassesOption, GradOptions {
+  /** 'mean' (default, over all elements) or 'sum'. */
+  reduction?: Reduction;
+  /** Per element: the logits' length. */
+  weight?: W;
+  /** Weight of the positive term: one number, or one per class (length classes; needs classes). */
+  posWeight?: number | W;
+}
+
+/** sigmoidFocalLoss: torchvision.ops.sigmoid_focal_loss. */
+export interface SigmoidFocalLossOptions extends ClassesOption, GradOptions {
+  /** Weight of the positives, in [0, 1]; negative disables the weighting. Default 0.25. */
+  alpha?: number;
+  /** Focusing exponent, >= 0. Default 2. */
+  gamma?: number;
+  /** 'mean' (default, over all elements) or 'sum'. */
+  reduction?: Reduction;
+}
+
+export type KlReduction = 'batchmean' | 'sum';
+
+/** klDivergence: KL(softmax(teacher / T) || softmax(student / T)) per row. */
+export interface KlDivergenceOptions extends ClassesOption, GradOptions {
+  /** Default 1; no T^2 factor is applied. */
+  temperature?: number;
+  /** 'batchmean' (default: sum / rows) or 'sum'. */
+  reduction?: KlReduction;
+}
+
+/** What binaryCrossEntropy, sigmoidFocalLoss and klDivergence return. */
+export interface LossResult<A = Float32Array> {
+  /** The reduced loss. */
+  loss: number;
+  /** Unreduced, as PyTorch's reduction='none': per element, or per row for klDivergence. */
+  losses: A;
+  grad?: Float32Array | A;
+}
+
+export type BinaryCrossEntropyResult<A = Float32Array> = LossResult<A>;
+export type SigmoidFocalLossResult<A = Float32Array> = LossResult<A>;
+export type KlDivergenceResult<A = Float32Array> = LossResult<A>;
+
+export interface EvaluateOptions extends ClassesOption {
+  /** Rows whose target is this are not counted. Default -100. */
+  ignoreIndex?: number;
+  /** Also return the k most likely classes of every row; an integer in [1, classes]. */
+  topK?: number;
+  /** Row offsets [0, s1, ..., rows], non-decreasing (a repeated offset is an empty segment). */
+  segments?: Int32Array | number[];
+}
+
+export interface EvaluateSegment {
+  /** Mean negative log-likelihood over the segment's counted rows (NaN when there are none). */
+  loss: number;
+  perplexity: number;
+  accuracy: number;
+  count: number;
+  /** Sum of the counted rows' target log-probabilities (0 when there are none). */
+  logprob: number;
+}
+
+export interface EvaluateResult<A = Float32Array> {
+  /** Mean negative log-likelihood over counted rows, nats (NaN when no row counts). */
+  loss: number;
+  perplexity: number;
+  bitsPerToken: number;
+  /** Share of counted rows whose argmax is the target. */
+  accuracy: number;
+  /** Mean predictive entropy over counted rows, nats. */
+  entropy: number;
+  count: number;
+  /** Per row; ignored rows have nll 0 and their entropy and argmax like any other row. */
+  rows: { nll: A; entropy: A; argmax: Int32Array };
+  /** rows * k, most likely first (ties: lowest index). */
+  topK?: { k: number; indices: Int32Array; logprobs: A };
+  segments?: EvaluateSegment[];
+}
+
+export const BINARY_CROSS_ENTROPY_OPTIONS = ['classes', 'reduction', 'weight', 'posWeight', 'grad', 'gradScale'] as const;
+export const SIGMOID_FOCAL_LOSS_OPTIONS = ['classes', 'alpha', 'gamma', 'reduction', 'grad', 'gradScale'] as const;
+export const KL_DIVERGENCE_OPTIONS = ['classes', 'temperature', 'reduction', 'grad', 'gradScale'] as const;
+export const EVALUATE_OPTIONS = ['classes', 'ignoreIndex', 'topK', 'segments'] as const;

@@ -8,18 +8,20 @@ import {
 import { runRows, type Arg } from '../runner.js';
 import { CROSS_ENTROPY_OPTIONS, type CrossEntropyOptions, type CrossEntropyResult } from '../types.js';
 import { Tensor } from '../memory.js';
-import { logitsShape, type EngineContext, type Logits } from './logits.js';
+import { readLogits, type EngineContext, type Logits } from './logits.js';
+import { XentError } from '../errors.js';
 
 const OP = 'crossEntropy';
 
 export function crossEntropy(
   ctx: EngineContext,
-  logits: Logits,
+  logits: Logits | Uint16Array,
   target: Int32Array | number[] | Float32Array,
   options: CrossEntropyOptions = {},
 ): CrossEntropyResult {
   checkOptionKeys(OP, options, CROSS_ENTROPY_OPTIONS);
-  const shape = logitsShape(OP, ctx, logits, options.classes);
+  const input = readLogits(OP, ctx, logits, options.classes, options.dtype);
+  const shape = input.shape;
   const { rows, classes } = shape;
   const reduction = reductionOption(OP, options.reduction, ['mean', 'sum'] as const, 'mean');
   const ignoreIndex = integerOption(OP, 'ignoreIndex', options.ignoreIndex, DEFAULT_IGNORE_INDEX);
@@ -29,6 +31,9 @@ export function crossEntropy(
   const gradScale = numberOption(OP, 'gradScale', options.gradScale, 1);
   const weight = options.weight === undefined ? undefined : float32Of(OP, 'weight', options.weight, classes);
   const grad = gradOption(OP, options.grad, rows * classes);
+  if (grad === 'inplace' && !input.f32) {
+    throw new XentError('BAD_OPTION', `${OP}: grad 'inplace' needs f32 logits; ${options.dtype} logits cannot hold the gradient (use grad: true)`);
+  }
 
   // The 'mean' divisors: PyTorch divides the cross-entropy by the summed weight of the
   // counted rows' targets (rows, for probability targets); Liger divides the z-loss by the
@@ -43,7 +48,8 @@ export function crossEntropy(
     targetWeight = rows;
   } else {
     indices = sparseTarget(OP, target, shape, ignoreIndex);
-    for (const t of indices) {
+    for (let r = 0; r < rows; r++) {
+      const t = indices[r]!;
       if (t === ignoreIndex) continue;
       count += 1;
       targetWeight += weight === undefined ? 1 : weight[t]!;
@@ -60,7 +66,7 @@ export function crossEntropy(
 
   const losses = new Float32Array(rows);
   const lse = new Float32Array(rows);
-  const gradOut = grad === 'none' ? undefined : grad === 'new' ? new Float32Array(rows * classes) : grad === 'inplace' ? logits : grad;
+  const gradOut = grad === 'none' ? undefined : grad === 'new' ? new Float32Array(rows * classes) : grad === 'inplace' ? (logits as Logits) : grad;
   const gradArg: Arg = gradOut === undefined ? { none: true } : { write: gradOut, perRow: classes, over: 0 };
   const common = { op: OP, rows, classes };
   if (indices !== undefined) {
@@ -68,7 +74,7 @@ export function crossEntropy(
       ...common,
       kernel: ctx.kernels.crossEntropy,
       args: [
-        { read: logits, perRow: classes }, gradArg, { read: indices, perRow: 1 }, { whole: weight },
+        input.arg, gradArg, { read: indices, perRow: 1 }, { whole: weight },
         { write: losses, perRow: 1 }, { write: lse, perRow: 1 },
       ],
       scalars: [ignoreIndex, weightTotal, smoothing, zLoss, softcap, ceScale, zScale],
@@ -78,7 +84,7 @@ export function crossEntropy(
       ...common,
       kernel: ctx.kernels.crossEntropyProbs,
       args: [
-        { read: logits, perRow: classes }, gradArg, { read: probs!, perRow: classes }, { whole: weight },
+        input.arg, gradArg, { read: probs!, perRow: classes }, { whole: weight },
         { write: losses, perRow: 1 }, { write: lse, perRow: 1 },
       ],
       scalars: [smoothing, zLoss, softcap, ceScale, zScale],

@@ -3,18 +3,19 @@
 import { XentError } from '../errors.js';
 import { checkOptionKeys, float32Of, numberOption } from '../options.js';
 import { runRows } from '../runner.js';
-import type { ClassesOption, SoftmaxOptions } from '../types.js';
+import type { ClassesOption, DtypeOption, SoftmaxOptions } from '../types.js';
 import { Tensor } from '../memory.js';
-import { logitsShape, type EngineContext, type Logits } from './logits.js';
+import { logitsShape, readLogits, type EngineContext, type Logits } from './logits.js';
 
-export function logSumExp(ctx: EngineContext, logits: Logits, options: ClassesOption = {}): Float32Array {
-  checkOptionKeys('logSumExp', options, ['classes']);
-  const { rows, classes } = logitsShape('logSumExp', ctx, logits, options.classes);
+export function logSumExp(ctx: EngineContext, logits: Logits | Uint16Array, options: ClassesOption & DtypeOption = {}): Float32Array {
+  checkOptionKeys('logSumExp', options, ['classes', 'dtype']);
+  const input = readLogits('logSumExp', ctx, logits, options.classes, options.dtype);
+  const { rows, classes } = input.shape;
   const out = new Float32Array(rows);
   runRows(ctx.arena, {
     op: 'logSumExp',
     kernel: ctx.kernels.lse,
-    args: [{ read: logits, perRow: classes }, { write: out, perRow: 1 }],
+    args: [input.arg, { write: out, perRow: 1 }],
     rows,
     classes,
     scalars: [],
@@ -22,22 +23,23 @@ export function logSumExp(ctx: EngineContext, logits: Logits, options: ClassesOp
   return out;
 }
 
-export function softmax(ctx: EngineContext, logits: Logits, options?: SoftmaxOptions<Float32Array | Tensor>) {
+export function softmax(ctx: EngineContext, logits: Logits | Uint16Array, options?: SoftmaxOptions<Float32Array | Tensor>) {
   return softmaxRows('softmax', ctx, logits, options);
 }
 
-export function logSoftmax(ctx: EngineContext, logits: Logits, options?: SoftmaxOptions<Float32Array | Tensor>) {
+export function logSoftmax(ctx: EngineContext, logits: Logits | Uint16Array, options?: SoftmaxOptions<Float32Array | Tensor>) {
   return softmaxRows('logSoftmax', ctx, logits, options);
 }
 
 function softmaxRows(
   op: 'softmax' | 'logSoftmax',
   ctx: EngineContext,
-  logits: Logits,
+  logits: Logits | Uint16Array,
   options: SoftmaxOptions<Float32Array | Tensor> = {},
 ): Float32Array {
-  checkOptionKeys(op, options, ['classes', 'temperature', 'out']);
-  const { rows, classes } = logitsShape(op, ctx, logits, options.classes);
+  checkOptionKeys(op, options, ['classes', 'temperature', 'out', 'dtype']);
+  const input = readLogits(op, ctx, logits, options.classes, options.dtype);
+  const { rows, classes } = input.shape;
   const temperature = numberOption(op, 'temperature', options.temperature, 1, { min: 0, minOpen: true });
   let out: Float32Array | Tensor;
   if (options.out === undefined) out = new Float32Array(rows * classes);
@@ -51,7 +53,7 @@ function softmaxRows(
   runRows(ctx.arena, {
     op,
     kernel: ctx.kernels[op],
-    args: [{ read: logits, perRow: classes }, { write: out, perRow: classes, over: 0 }],
+    args: [input.arg, { write: out, perRow: classes, over: 0 }],
     rows,
     classes,
     scalars: [1 / temperature],

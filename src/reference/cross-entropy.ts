@@ -8,16 +8,17 @@ import {
   reductionOption, sparseTarget, type Shape,
 } from '../options.js';
 import { CROSS_ENTROPY_OPTIONS, type CrossEntropyOptions, type CrossEntropyResult } from '../types.js';
-import { logitsShape, row, rowMax, softcap, sumExp, type FloatArray } from './rows.js';
+import { logitValues, logitsShape, row, rowMax, softcap, sumExp, type FloatArray } from './rows.js';
 
 const OP = 'crossEntropy';
 
 export function crossEntropy(
-  logits: FloatArray,
+  input: FloatArray | Uint16Array,
   target: Int32Array | number[] | Float32Array | Float64Array,
   options: CrossEntropyOptions = {},
 ): CrossEntropyResult<Float64Array> {
   checkOptionKeys(OP, options, CROSS_ENTROPY_OPTIONS);
+  const logits = logitValues(OP, input, options.dtype);
   const shape = logitsShape(OP, logits, options.classes);
   const { rows, classes } = shape;
   const reduction = reductionOption(OP, options.reduction, ['mean', 'sum'] as const, 'mean');
@@ -28,7 +29,7 @@ export function crossEntropy(
   const gradScale = numberOption(OP, 'gradScale', options.gradScale, 1);
   const weight = options.weight === undefined ? undefined : float32Of(OP, 'weight', options.weight, classes);
   const grad = gradOption(OP, options.grad, rows * classes);
-  if (grad === 'inplace' && !(logits instanceof Float32Array)) {
+  if (grad === 'inplace' && !(input instanceof Float32Array)) {
     throw new XentError('BAD_OPTION', `${OP}: grad 'inplace' needs Float32Array logits`);
   }
   const w = (c: number) => (weight === undefined ? 1 : weight[c]!);
@@ -41,7 +42,7 @@ export function crossEntropy(
   const targetOf = targetReader(target, shape, ignoreIndex, eps);
   const losses = new Float64Array(rows);
   const lse = new Float64Array(rows);
-  const gradOut = grad === 'none' ? undefined : grad === 'new' ? new Float64Array(rows * classes) : grad === 'inplace' ? (logits as Float32Array) : grad;
+  const gradOut = grad === 'none' ? undefined : grad === 'new' ? new Float64Array(rows * classes) : grad === 'inplace' ? (input as Float32Array) : grad;
   let ceSum = 0;
   let zSum = 0;
   let count = 0;

@@ -1,10 +1,11 @@
 // Reference log-sum-exp, softmax and log-softmax, float64.
 
 import { checkOptionKeys, float32Of, numberOption } from '../options.js';
-import { logitsShape, row, rowMax, sumExp, type FloatArray } from './rows.js';
+import { logitValues, logitsShape, row, rowMax, sumExp, type FloatArray } from './rows.js';
 
 export interface RowOptions {
   classes?: number;
+  dtype?: 'f32' | 'f16' | 'bf16';
 }
 
 export interface SoftmaxOptions extends RowOptions {
@@ -13,8 +14,9 @@ export interface SoftmaxOptions extends RowOptions {
 }
 
 /** log sum_j exp(x[r, j]) per row, as torch.logsumexp (+inf and all -inf rows included). */
-export function logSumExp(logits: FloatArray, options: RowOptions = {}): Float64Array {
-  checkOptionKeys('logSumExp', options, ['classes']);
+export function logSumExp(input: FloatArray | Uint16Array, options: RowOptions = {}): Float64Array {
+  checkOptionKeys('logSumExp', options, ['classes', 'dtype']);
+  const logits = logitValues('logSumExp', input, options.dtype);
   const { rows, classes } = logitsShape('logSumExp', logits, options.classes);
   const out = new Float64Array(rows);
   for (let r = 0; r < rows; r++) {
@@ -27,19 +29,20 @@ export function logSumExp(logits: FloatArray, options: RowOptions = {}): Float64
 }
 
 /** softmax(x / T) per row. */
-export function softmax(logits: FloatArray, options: SoftmaxOptions = {}): Float64Array | Float32Array {
+export function softmax(logits: FloatArray | Uint16Array, options: SoftmaxOptions = {}): Float64Array | Float32Array {
   return softmaxRows('softmax', logits, options, (v, j, m, invT, s) => Math.exp((v[j]! - m) * invT) / s);
 }
 
 /** log softmax(x / T) per row, as (x - m) / T - log sum exp((x - m) / T). */
-export function logSoftmax(logits: FloatArray, options: SoftmaxOptions = {}): Float64Array | Float32Array {
+export function logSoftmax(logits: FloatArray | Uint16Array, options: SoftmaxOptions = {}): Float64Array | Float32Array {
   return softmaxRows('logSoftmax', logits, options, (v, j, m, invT, s) => (v[j]! - m) * invT - Math.log(s));
 }
 
 type RowFormula = (v: FloatArray, j: number, max: number, invT: number, sum: number) => number;
 
-function softmaxRows(op: string, logits: FloatArray, options: SoftmaxOptions, formula: RowFormula) {
-  checkOptionKeys(op, options, ['classes', 'temperature', 'out']);
+function softmaxRows(op: string, input: FloatArray | Uint16Array, options: SoftmaxOptions, formula: RowFormula) {
+  checkOptionKeys(op, options, ['classes', 'temperature', 'out', 'dtype']);
+  const logits = logitValues(op, input, options.dtype);
   const { rows, classes } = logitsShape(op, logits, options.classes);
   const temperature = numberOption(op, 'temperature', options.temperature, 1, { min: 0, minOpen: true });
   const out = options.out === undefined ? new Float64Array(rows * classes) : float32Of(op, 'out', options.out, rows * classes);

@@ -1,0 +1,157 @@
+// The engine's side of its worker threads: starts them over the shared memory, posts one job
+// per worker, runs its own share on the calling thread, and waits for the others. A worker
+// that fails, or does not answer in time, makes the call throw; the engine then carries on
+// with one thread.
+
+import { isNode } from '../loader.js';
+import type { Arena } from '../memory.js';
+import { WORKER_DEADLINE_MS, WORKER_DEADLINE_NS_PER_ELEMENT } from '../tuning.js';
+import {
+  ARGS_OFFSET, DONE, FAILED, IDLE, MAX_ARGS, POSTED, SLOT_BYTES, STOP, kernelNames, type WorkerInit,
+} from './protocol.js';
+
+interface AnyWorker {
+  postMessage(message: unknown): void;
+  terminate(): unknown;
+}
+
+export class WorkerPool {
+  readonly size: number;
+  private readonly arena: Arena;
+  private readonly workers: AnyWorker[];
+  private readonly slots: number[];
+  /** A kernel function of the engine's instance -> its index among the module's exports. */
+  private readonly kernelIndex: Map<unknown, number>;
+  /** Atomics.wait is refused on a browser page's main thread: spin there instead. */
+  private readonly canBlock: boolean;
+  /** How long a job may take before its worker is taken for dead (see tuning.ts). */
+  deadlineMs = WORKER_DEADLINE_MS;
+
+  private constructor(arena: Arena, workers: AnyWorker[], slots: number[], kernels: unknown[]) {
+    this.arena = arena;
+    this.workers = workers;
+    this.slots = slots;
+    this.size = workers.length;
+    this.kernelIndex = new Map(kernels.map((kernel, i) => [kernel, i]));
+    this.canBlock = blockingAllowed();
+  }
+
+  /** Starts `count` workers on the module, instance exports and shared memory of an engine. */
+  static async start(
+    module: WebAssembly.Module,
+    exports: WebAssembly.Exports,
+    arena: Arena,
+    count: number,
+  ): Promise<WorkerPool> {
+    const slots = Array.from({ length: count }, () => arena.alloc(SLOT_BYTES, 'worker job slots'));
+    const workers = await Promise.all(slots.map((slot) => spawn({ module, memory: arena.memory, slot })));
+    return new WorkerPool(arena, workers, slots, kernelNames(module).map((name) => exports[name]));
+  }
+
+  /**
+   * Runs `kernel` with parts[0] on the calling thread and parts[i] on worker i - 1, at the
+   * same time; returns when all are done. `elements` sizes the deadline.
+   */
+  run(kernel: (...args: number[]) => unknown, parts: number[][], elements: number): void {
+    const index = this.kernelIndex.get(kernel);
+    if (index === undefined) throw new Error('xent: that kernel is not an export of the module');
+    for (let w = 1; w < parts.length; w++) {
+      const args = parts[w]!;
+      if (args.length > MAX_ARGS) throw new Error(`xent: a kernel call with more than ${MAX_ARGS} arguments`);
+      const slot = this.slots[w - 1]!;
+      new Float64Array(this.arena.memory.buffer, slot + ARGS_OFFSET, args.length).set(args);
+      const state = this.state(w - 1);
+      state[1] = index;
+      state[2] = args.length;
+      Atomics.store(state, 0, POSTED);
+      Atomics.notify(state, 0);
+    }
+    let failure: unknown;
+    try {
+      kernel(...parts[0]!);
+    } catch (error) {
+      failure = error;
+    }
+    const deadline = Date.now() + this.deadlineMs + (elements * WORKER_DEADLINE_NS_PER_ELEMENT) / 1e6;
+    const failed: number[] = [];
+    for (let w = 1; w < parts.length; w++) {
+      if (this.waitFor(w - 1, deadline) !== DONE) failed.push(w - 1);
+    }
+    if (failure !== undefined) throw failure;
+    if (failed.length > 0) {
+      this.arena.workers = undefined;
+      this.dispose();
+      throw new Error(
+        `xent: worker thread ${failed.join(', ')} of ${this.size} failed or did not answer; ` +
+          'the engine continues with one thread',
+      );
+    }
+  }
+
+  /** Stops and ends every worker. */
+  dispose(): void {
+    for (let w = 0; w < this.size; w++) {
+      const state = this.state(w);
+      Atomics.store(state, 0, STOP);
+      Atomics.notify(state, 0);
+      void this.workers[w]!.terminate();
+    }
+  }
+
+  private state(worker: number): Int32Array {
+    return new Int32Array(this.arena.memory.buffer, this.slots[worker]!, 3);
+  }
+
+  /** Waits for a worker's job to end; returns DONE, FAILED, or POSTED if time ran out. */
+  private waitFor(worker: number, deadline: number): number {
+    const state = this.state(worker);
+    for (;;) {
+      const now = Atomics.load(state, 0);
+      if (now === DONE || now === FAILED) {
+        Atomics.store(state, 0, IDLE);
+        return now;
+      }
+      const left = deadline - Date.now();
+      if (left <= 0) return now;
+      if (this.canBlock) Atomics.wait(state, 0, now, Math.min(left, 100));
+    }
+  }
+}
+
+/** Starts one worker and resolves once it has instantiated the module. */
+async function spawn(init: WorkerInit): Promise<AnyWorker> {
+  const url = new URL('../../dist/threads/worker.js', import.meta.url);
+  let worker: AnyWorker & { on?: unknown };
+  const ready = new Promise<void>((resolve, reject) => {
+    const fail = (error: unknown) => reject(new Error(`xent: a worker thread failed to start: ${String((error as Error)?.message ?? error)}`));
+    if (isNode()) {
+      const threadsModule = 'node:worker_threads';
+      void (import(/* @vite-ignore */ threadsModule) as Promise<typeof import('node:worker_threads')>).then(({ Worker }) => {
+        const w = new Worker(url);
+        w.unref(); // an engine nobody disposed does not keep the process alive
+        w.once('message', () => resolve());
+        w.once('error', fail);
+        w.postMessage(init);
+        worker = w;
+      }, fail);
+    } else {
+      const w = new Worker(url, { type: 'module' });
+      w.onmessage = () => resolve();
+      w.onerror = (event) => fail(event.message);
+      w.postMessage(init);
+      worker = w;
+    }
+  });
+  await ready;
+  return worker!;
+}
+
+/** Whether this thread may block in Atomics.wait (not a browser page's main thread). */
+function blockingAllowed(): boolean {
+  try {
+    Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 1, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}

@@ -1,0 +1,47 @@
+// A worker thread of a multi-threaded engine (Node worker_threads or a browser Web Worker).
+// It instantiates the engine's module over the engine's shared memory, then serves jobs from
+// its slot (protocol.ts) until told to stop. It never allocates engine memory: the engine
+// reserves every buffer before it posts a job.
+
+import { ARGS_OFFSET, DONE, FAILED, POSTED, STOP, kernelNames, type WorkerInit } from './protocol.js';
+
+type Port = { postMessage(message: unknown): void };
+
+function serve({ module, memory, slot }: WorkerInit, port: Port): void {
+  const instance = new WebAssembly.Instance(module, { env: { memory } });
+  const exports = instance.exports as Record<string, (...args: number[]) => unknown>;
+  const kernels = kernelNames(module).map((name) => exports[name]!);
+  port.postMessage('ready');
+  for (;;) {
+    // Views are made again for every job: growing the memory replaces its buffer.
+    const state = new Int32Array(memory.buffer, slot, 3);
+    const now = Atomics.load(state, 0);
+    if (now === STOP) return;
+    if (now !== POSTED) {
+      Atomics.wait(state, 0, now);
+      continue;
+    }
+    const args = new Float64Array(memory.buffer, slot + ARGS_OFFSET, state[2]!);
+    let outcome = DONE;
+    try {
+      kernels[state[1]!]!(...args);
+    } catch {
+      outcome = FAILED;
+    }
+    Atomics.store(state, 0, outcome);
+    Atomics.notify(state, 0);
+  }
+}
+
+const isNode = typeof process !== 'undefined' && process.versions?.node !== undefined;
+if (isNode) {
+  const threadsModule = 'node:worker_threads';
+  const { parentPort } = (await import(/* @vite-ignore */ threadsModule)) as typeof import('node:worker_threads');
+  parentPort!.once('message', (init: WorkerInit) => serve(init, parentPort!));
+} else {
+  const scope = globalThis as unknown as { onmessage: ((event: MessageEvent<WorkerInit>) => void) | null } & Port;
+  scope.onmessage = (event) => {
+    scope.onmessage = null;
+    serve(event.data, scope);
+  };
+}

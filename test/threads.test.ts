@@ -1,0 +1,109 @@
+// Worker threads over one shared WebAssembly.Memory: same bits as one thread, and a worker
+// that fails makes the call throw instead of hanging.
+
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createEngine, type Engine } from '../src/index.js';
+import { makeLogits, makeProbs, makeTargets } from './support/data.js';
+
+function sameBits(a: Float32Array, b: Float32Array): boolean {
+  return Buffer.from(a.buffer, a.byteOffset, a.byteLength).equals(Buffer.from(b.buffer, b.byteOffset, b.byteLength));
+}
+
+describe('threads', () => {
+  let one: Engine;
+  let two: Engine;
+  beforeAll(async () => {
+    one = await createEngine({ simd: 'baseline' });
+    two = await createEngine({ simd: 'baseline', threads: 2 });
+  });
+  afterAll(() => {
+    one.dispose();
+    two.dispose();
+  });
+
+  it('reports two threads over shared memory', () => {
+    expect(two.features).toEqual({ simd: 'baseline', threads: 2, sharedMemory: true });
+    expect(one.features).toEqual({ simd: 'baseline', threads: 1, sharedMemory: false });
+  });
+
+  it("threads: 'auto' uses the machine's cores", async () => {
+    const auto = await createEngine({ threads: 'auto' });
+    expect(auto.features.threads).toBeGreaterThanOrEqual(1);
+    auto.dispose();
+  });
+
+  describe.each([
+    [64, 32000],
+    [3000, 1000],
+    [70000, 10],
+  ])('%i x %i: bit-identical to one thread', (rows, classes) => {
+    const logits = makeLogits(rows, classes, 'normal', rows);
+    const target = makeTargets(rows, classes, 4, 0.1);
+
+    it('crossEntropy with every option, gradient into an array', () => {
+      const options = { classes, labelSmoothing: 0.1, zLoss: 1e-4, softcap: 20, grad: true } as const;
+      const a = one.crossEntropy(logits, target, options);
+      const b = two.crossEntropy(logits, target, options);
+      expect(b.loss).toBe(a.loss);
+      expect(sameBits(b.losses, a.losses)).toBe(true);
+      expect(sameBits(b.grad!, a.grad!)).toBe(true);
+    });
+
+    it('crossEntropy in place on a tensor, and probability targets', () => {
+      const t1 = one.tensor(rows, classes);
+      const t2 = two.tensor(rows, classes);
+      t1.data.set(logits);
+      t2.data.set(logits);
+      one.crossEntropy(t1, target, { grad: 'inplace' });
+      two.crossEntropy(t2, target, { grad: 'inplace' });
+      expect(sameBits(t2.data, t1.data)).toBe(true);
+      const probs = makeProbs(rows, classes, 5);
+      expect(sameBits(two.crossEntropy(logits, probs, { classes }).losses, one.crossEntropy(logits, probs, { classes }).losses)).toBe(true);
+      t1.free();
+      t2.free();
+    });
+
+    it('softmax, logSoftmax, logSumExp, evaluate', () => {
+      expect(sameBits(two.softmax(logits, { classes }), one.softmax(logits, { classes }))).toBe(true);
+      expect(sameBits(two.logSoftmax(logits, { classes, temperature: 2 }), one.logSoftmax(logits, { classes, temperature: 2 }))).toBe(true);
+      expect(sameBits(two.logSumExp(logits, { classes }), one.logSumExp(logits, { classes }))).toBe(true);
+      expect(two.evaluate(logits, target, { classes }).loss).toBe(one.evaluate(logits, target, { classes }).loss);
+    });
+  });
+
+  it('a worker that fails makes the call throw; the engine carries on with one thread', async () => {
+    const engine = await createEngine({ threads: 2 });
+    const workers = engine.arena.workers!;
+    const beyond = engine.arena.memory.buffer.byteLength;
+    // The worker's half reads past the end of memory: its kernel traps.
+    expect(() => workers.run(engine.kernels.vexp, [[0, 0, 0], [beyond, beyond, 1024]], 1024)).toThrow(/worker thread 0 of 1 failed/);
+    expect(engine.features.threads).toBe(1);
+    const logits = makeLogits(300, 1000, 'normal');
+    const target = makeTargets(300, 1000);
+    expect(engine.crossEntropy(logits, target, { classes: 1000 }).loss).toBe(one.crossEntropy(logits, target, { classes: 1000 }).loss);
+    engine.dispose();
+  });
+
+  it('a worker that does not answer makes the call throw after its deadline, not hang', async () => {
+    const engine = await createEngine({ threads: 2 });
+    const workers = engine.arena.workers!;
+    workers.deadlineMs = 200;
+    workers.dispose(); // the worker stops serving jobs
+    const started = Date.now();
+    expect(() => engine.logSumExp(makeLogits(300, 1000, 'normal'), { classes: 1000 })).toThrow(/did not answer/);
+    expect(Date.now() - started).toBeLessThan(5000);
+    engine.dispose();
+  });
+});
+
+describe('views of engine memory passed as plain arrays', () => {
+  it('are used in place, also when the call grows the memory', async () => {
+    const engine = await createEngine();
+    const t = engine.tensor(4096, 1000);
+    t.data.set(makeLogits(4096, 1000, 'normal'));
+    const viaTensor = engine.logSoftmax(t);
+    const viaView = engine.logSoftmax(t.data, { classes: 1000 });
+    expect(sameBits(viaView, viaTensor)).toBe(true);
+    engine.dispose();
+  });
+});
