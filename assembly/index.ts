@@ -4,7 +4,6 @@
 export { rmax } from './kernels/rmax';
 export { lse } from './kernels/lse';
 export { softmax, logSoftmax } from './kernels/softmax';
-export { softcapArray } from './kernels/softcap';
 export { crossEntropy } from './kernels/xent';
 export { crossEntropyProbs } from './kernels/xent-probs';
 export { vexp, vexpMinus } from './kernels/vexp';

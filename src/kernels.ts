@@ -11,7 +11,6 @@ export interface Kernels {
   logSoftmax: RowKernel;
   crossEntropy: RowKernel;
   crossEntropyProbs: RowKernel;
-  softcapArray(x: number, y: number, n: number, cap: number): void;
   vexp(x: number, y: number, n: number): void;
   vexpMinus(x: number, y: number, n: number): void;
   binaryCrossEntropy: RowKernel;

@@ -12,9 +12,8 @@
 
 import { at, hsum } from '../math/lanes';
 import { expMinus, expMinusScalar } from '../math/exp';
-import { softcap, softcapScalar } from '../math/tanh';
+import { softcap, softcapScalar, softcapSlope, softcapSlopeScalar } from '../math/tanh';
 import { rowMax } from './rmax';
-import { rowSoftcapMax } from './softcap';
 import { rowSumExp } from './sumexp';
 
 // @ts-ignore: decorator
@@ -39,22 +38,18 @@ export function crossEntropyProbs(
   for (let r = 0; r < rows; r++) {
     const offset = r * classes;
     const row = at(x, offset), g = at(grad, offset), qr = at(q, offset);
-    let v = row;
-    let m: f32;
-    if (capped && wantGrad) {
-      m = rowSoftcapMax(row, g, classes, cap);
-      v = g;
-    } else {
-      m = rowMax(row, classes);
-      if (capped) m = softcapScalar(m, cap, invCap);
-    }
+    // Soft-capping: every pass recomputes v = cap tanh(x / cap) from x, which stays intact
+    // until the gradient pass overwrites it element by element (tanh is monotonic, so the
+    // max of v is the cap of the max of x).
+    let m = rowMax(row, classes);
+    if (capped) m = softcapScalar(m, cap, invCap);
     // A and Q first: in place, the exp pass below overwrites the logits.
-    const gapTotal = targetPass(v, qr, weight, classes, m, keep, uniform, cap, capped && !wantGrad);
+    const gapTotal = targetPass(row, qr, weight, classes, m, keep, uniform, cap, capped);
     const mass = targetMass;
     let s: f64;
-    if (wantGrad && !capped) s = rowSumExp(v, g, 0, classes, m, 1, cap, true, false, false, false);
-    else if (capped && !wantGrad) s = rowSumExp(v, 0, 0, classes, m, 1, cap, false, false, false, true);
-    else s = rowSumExp(v, 0, 0, classes, m, 1, cap, false, false, false, false);
+    if (capped) s = rowSumExp(row, 0, 0, classes, m, 1, cap, false, false, false, true);
+    else if (wantGrad) s = rowSumExp(row, g, 0, classes, m, 1, cap, true, false, false, false);
+    else s = rowSumExp(row, 0, 0, classes, m, 1, cap, false, false, false, false);
     const logS = Math.log(s);
     const lse = <f64>m + logS;
     let loss = gapTotal + mass * logS;
@@ -64,7 +59,7 @@ export function crossEntropyProbs(
 
     let a = ceScale * mass;
     if (zLoss != 0) a += zScale * 2 * <f64>zLoss * lse;
-    probsGradPass(g, qr, weight, classes, <f32>(a / s), <f32>ceScale, keep, uniform, m, invCap, capped);
+    probsGradPass(capped ? row : g, g, qr, weight, classes, <f32>(a / s), <f32>ceScale, keep, uniform, m, cap, capped);
   }
 }
 
@@ -109,40 +104,39 @@ function targetPass(
 }
 
 /**
- * g[j] = pScale e[j] - ceScale w[j] q'[j] in place, e[j] as stored by the exp pass; with
- * `capped`, g holds v, e[j] = exp(v[j] - m) and the result is times 1 - (v[j] / cap)^2.
+ * g[j] = pScale e[j] - ceScale w[j] q'[j], where e[j] is what the exp pass stored in g (u = g);
+ * with `capped`, u is the raw logits, e[j] = exp(cap tanh(u[j] / cap) - m), and the result is
+ * times the slope of the cap. u may equal g.
  */
 function probsGradPass(
-  g: usize, q: usize, weight: usize, n: i32, pScale: f32, ceScale: f32, keep: f32,
-  uniform: f32, m: f32, invCap: f32, capped: bool,
+  u: usize, g: usize, q: usize, weight: usize, n: i32, pScale: f32, ceScale: f32, keep: f32,
+  uniform: f32, m: f32, cap: f32, capped: bool,
 ): void {
   const vp = f32x4.splat(pScale), vce = f32x4.splat(ceScale), vkeep = f32x4.splat(keep);
-  const vuniform = f32x4.splat(uniform), vm = f32x4.splat(m), vinvCap = f32x4.splat(invCap);
-  const one = f32x4.splat(1);
+  const vuniform = f32x4.splat(uniform), vm = f32x4.splat(m);
+  const vcap = f32x4.splat(cap), vinvCap = f32x4.splat(1 / cap), one = f32x4.splat(1);
+  const invCap: f32 = 1 / cap;
   let i = 0;
   for (; i + 4 <= n; i += 4) {
-    const p = at(g, i);
-    const u = v128.load(p);
+    const x = v128.load(at(u, i));
     const w = weight != 0 ? v128.load(at(weight, i)) : one;
     const wq = f32x4.mul(w, f32x4.add(f32x4.mul(vkeep, v128.load(at(q, i))), vuniform));
     if (capped) {
-      const c = f32x4.mul(u, vinvCap);
-      const d = f32x4.sub(one, f32x4.mul(c, c));
-      v128.store(p, f32x4.mul(f32x4.sub(f32x4.mul(vp, expMinus(f32x4.sub(u, vm))), f32x4.mul(vce, wq)), d));
+      const e = expMinus(f32x4.sub(softcap(x, vcap, vinvCap), vm));
+      v128.store(at(g, i), f32x4.mul(f32x4.sub(f32x4.mul(vp, e), f32x4.mul(vce, wq)), softcapSlope(x, vinvCap)));
     } else {
-      v128.store(p, f32x4.sub(f32x4.mul(vp, u), f32x4.mul(vce, wq)));
+      v128.store(at(g, i), f32x4.sub(f32x4.mul(vp, x), f32x4.mul(vce, wq)));
     }
   }
   for (; i < n; i++) {
-    const p = at(g, i);
-    const u = load<f32>(p);
+    const x = load<f32>(at(u, i));
     const w: f32 = weight != 0 ? load<f32>(at(weight, i)) : 1;
     const wq = w * (keep * load<f32>(at(q, i)) + uniform);
     if (capped) {
-      const c = u * invCap;
-      store<f32>(p, (pScale * expMinusScalar(u - m) - ceScale * wq) * (1 - c * c));
+      const e = expMinusScalar(softcapScalar(x, cap, invCap) - m);
+      store<f32>(at(g, i), (pScale * e - ceScale * wq) * softcapSlopeScalar(x, invCap));
     } else {
-      store<f32>(p, pScale * u - ceScale * wq);
+      store<f32>(at(g, i), pScale * x - ceScale * wq);
     }
   }
 }

@@ -8,7 +8,8 @@
 // relative accuracy near 0 instead of an absolute error of an ulp of 1.
 
 import {
-  madd, polynomialTerm, polynomialTermScalar, vconst, K, EXPM1_MIN, MAGIC_BIAS, LOG2E, MINUS_LN2_HI, MINUS_LN2_LO,
+  madd, expMinus, expMinusScalar, polynomialTerm, polynomialTermScalar, vconst, K, EXPM1_MIN, MAGIC_BIAS, LOG2E,
+  MINUS_LN2_HI, MINUS_LN2_LO,
 } from './exp';
 
 /** exp(z) - 1 for z <= 0 (or NaN). */
@@ -47,4 +48,26 @@ import {
   t = n * MINUS_LN2_LO + t;
   const m = (t * s) * polynomialTermScalar(t) + (s - 1);
   return copysign<f32>(-m / (m + 2), u) * cap;
+}
+
+/**
+ * d/dx of cap * tanh(x / cap) = 1 - tanh(u)^2, u = x / cap, computed as 4e / (1 + e)^2 with
+ * e = exp(-2|u|): 1 - tanh^2 written that way does not cancel where tanh is near +-1 (a
+ * saturated logit), so the gradient of a capped logit keeps its digits there.
+ */
+// @ts-ignore: decorator
+@inline export function softcapSlope(x: v128, invCap: v128): v128 {
+  const a = f32x4.abs(f32x4.mul(x, invCap));
+  const e = expMinus(f32x4.neg(f32x4.add(a, a)));
+  const d = f32x4.add(vconst(K.ONE), e);
+  return f32x4.div(f32x4.mul(f32x4.add(e, e), vconst(K.TWO)), f32x4.mul(d, d));
+}
+
+/** Scalar twin of softcapSlope. */
+// @ts-ignore: decorator
+@inline export function softcapSlopeScalar(x: f32, invCap: f32): f32 {
+  const a = Mathf.abs(x * invCap);
+  const e = expMinusScalar(-(a + a));
+  const d: f32 = 1 + e;
+  return ((e + e) * 2) / (d * d);
 }
