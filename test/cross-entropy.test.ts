@@ -114,11 +114,29 @@ describe.each(BUILDS)('crossEntropy [%s]', (build) => {
     }
   });
 
+  it('softcap on saturated logits (90 to 100, cap 30): the gradient keeps its digits', () => {
+    const classes = 37, rows = 6;
+    const logits = makeLogits(rows, classes, 'large', 41);
+    for (const target of [makeTargets(rows, classes, 42), makeProbs(rows, classes, 43)]) {
+      const options = { classes, softcap: 30, grad: true } as const;
+      const got = engine.crossEntropy(logits, target, options);
+      const want = reference.crossEntropy(logits, target, options);
+      const label = `${build} saturated softcap ${target instanceof Float32Array ? 'probs' : 'sparse'}`;
+      expectLosses(got.losses, want.losses, { label });
+      expectField(got.grad!, want.grad!, { label, classes });
+    }
+  });
+
   it('a -inf target logit costs +inf; a -inf elsewhere is a masked class with zero gradient', () => {
     const got = engine.crossEntropy(new Float32Array([0, -Infinity, 1, 0.5, 1.5, -Infinity]), [1, 0], { classes: 3, grad: true });
     expect(got.losses[0]).toBe(Infinity);
     expect(Number.isFinite(got.losses[1])).toBe(true);
     expect(got.grad![5]).toBe(0);
+    // PyTorch's (1 - eps) * inf with eps = 1 is NaN, and so is xent's and the reference's.
+    const smoothed = { classes: 3, labelSmoothing: 1 };
+    const x = new Float32Array([0, -Infinity, 1]);
+    expect(engine.crossEntropy(x, [1], smoothed).loss).toBeNaN();
+    expect(reference.crossEntropy(x, [1], smoothed).loss).toBeNaN();
   });
 
   it('all rows ignored: loss NaN under mean, 0 under sum, gradient 0, count 0', () => {

@@ -55,14 +55,20 @@ export function crossEntropy(
     const m = rowMax(v);
     const s = sumExp(v, m);
     const rowLse = m + Math.log(s);
+    // -log p[c] = lse - v[c], written (m - v[c]) + log s so that huge logits keep their digits.
+    const nll = (c: number) => m - v[c]! + Math.log(s);
     let ce = 0;
     let mass = 0;
-    for (let c = 0; c < classes; c++) {
-      // A class index touches only the classes it gives weight to; a probability target
-      // multiplies every class, so 0 * -inf is NaN there, as in PyTorch.
-      if (q[c] === 0 && sparse) continue;
-      ce += w(c) * q[c]! * (m - v[c]! + Math.log(s));
-      mass += w(c) * q[c]!;
+    for (let c = 0; c < classes; c++) mass += w(c) * q[c]!;
+    if (sparse) {
+      // PyTorch: (1 - eps) nll_loss + (eps / C) sum_c w[c] (-log p[c]), the second term only
+      // when eps > 0; so eps = 1 with a -inf target logit is 0 * inf = NaN, as there.
+      const t = (target as ArrayLike<number>)[r]!;
+      ce = (1 - eps) * w(t) * nll(t);
+      if (eps > 0) for (let c = 0; c < classes; c++) ce += (eps / classes) * w(c) * nll(c);
+    } else {
+      // sum_c w[c] q'[c] (-log p[c]) over every class: 0 * -inf is NaN, as in PyTorch.
+      for (let c = 0; c < classes; c++) ce += w(c) * q[c]! * nll(c);
     }
     const z = zCoef === 0 ? 0 : zCoef * rowLse * rowLse;
     losses[r] = ce + z;
