@@ -5,7 +5,7 @@
 
 import { XentError } from './errors.js';
 import { Tensor, type Arena } from './memory.js';
-import { CHUNK_BYTES, THREAD_MIN_ELEMENTS } from './tuning.js';
+import { CHUNK_BYTES, COPY_SHARE, THREAD_MIN_ELEMENTS } from './tuning.js';
 
 type Pointer = number;
 
@@ -40,60 +40,99 @@ export function runRows(arena: Arena, call: RowCall): void {
   const { rows, classes } = call;
   const memory = arena.memory.buffer;
   const plan = call.args.map((arg) => planArg(arg, call.args, memory));
+  const threads = 1 + (arena.workers?.size ?? 0);
 
-  // One block of engine memory holds the class weights and a chunk buffer per plain array.
+  // One block of engine memory holds the class weights and the chunk buffers of the plain
+  // arrays: one set of them, or two with threads, so that the calling thread can copy the
+  // next chunk in (and the last one out) while the workers compute.
   let chunkBytesPerRow = 0;
   let wholeBytes = 0;
   for (const p of plan) {
     if (p.chunked && p.over === undefined) chunkBytesPerRow += p.perRow * (p.halves === undefined ? 4 : 6);
     if (p.whole !== undefined) wholeBytes += align16(p.whole.byteLength);
   }
-  const spare = arena.largestFree - wholeBytes - 16 * plan.length;
+  const sets = threads > 1 && chunkBytesPerRow > 0 && rows > 0 ? 2 : 1;
+  const spare = (arena.largestFree - wholeBytes - 32 * plan.length) / sets;
   // Each thread gets a chunk's worth of rows: a job per thread is worth its posting only then.
-  const chunkBytes = CHUNK_BYTES * (1 + (arena.workers?.size ?? 0));
-  const chunkRows = Math.max(1, Math.min(rows, Math.floor(chunkBytes / Math.max(1, chunkBytesPerRow)), Math.floor(spare / Math.max(1, chunkBytesPerRow))));
+  const perRow = Math.max(1, chunkBytesPerRow);
+  const chunkRows = Math.max(1, Math.min(rows, Math.floor((CHUNK_BYTES * threads) / perRow), Math.floor(spare / perRow)));
   const bufferBytes = (p: ArgPlan) => align16(chunkRows * p.perRow * 4) + (p.halves === undefined ? 0 : align16(chunkRows * p.perRow * 2));
-  const blockBytes = wholeBytes + (rows > 0 ? plan.reduce((sum, p) => sum + (p.chunked && p.over === undefined ? bufferBytes(p) : 0), 0) : 0);
-  if (blockBytes === 0) {
-    for (let r0 = 0; r0 < rows; r0 += chunkRows) runChunk(arena, call, plan, r0, Math.min(chunkRows, rows - r0));
-    return;
-  }
-  const block = arena.alloc(blockBytes, () => `${call.op} (weights and a chunk of ${chunkRows} rows of ${classes} classes)`);
+  const setBytes = rows > 0 ? plan.reduce((sum, p) => sum + (p.chunked && p.over === undefined ? bufferBytes(p) : 0), 0) : 0;
+  const blockBytes = wholeBytes + sets * setBytes;
+  const block = blockBytes === 0 ? 0 : arena.alloc(blockBytes, () => `${call.op} (weights and chunks of ${chunkRows} rows of ${classes} classes)`);
   try {
     let next = block;
     for (const p of plan) {
-      if (p.whole !== undefined) {
-        p.ptr = next;
-        arena.f32(next, p.whole.length).set(p.whole);
-        next += align16(p.whole.byteLength);
-      } else if (p.chunked && p.over === undefined && rows > 0) {
-        p.ptr = next;
-        p.staging = next + align16(chunkRows * p.perRow * 4);
-        next += bufferBytes(p);
-      }
+      if (p.whole === undefined) continue;
+      p.ptr = next;
+      arena.f32(next, p.whole.length).set(p.whole);
+      next += align16(p.whole.byteLength);
     }
-    for (const p of plan) if (p.over !== undefined) p.ptr = plan[p.over]!.ptr;
-    for (let r0 = 0; r0 < rows; r0 += chunkRows) runChunk(arena, call, plan, r0, Math.min(chunkRows, rows - r0));
+    const buffers: Buffers[] = [];
+    for (let set = 0; set < sets; set++) {
+      const b: Buffers = { ptr: plan.map((p) => p.ptr), staging: plan.map(() => 0) };
+      plan.forEach((p, k) => {
+        if (!p.chunked || p.over !== undefined || rows === 0) return;
+        b.ptr[k] = next;
+        b.staging[k] = next + align16(chunkRows * p.perRow * 4);
+        next += bufferBytes(p);
+      });
+      plan.forEach((p, k) => {
+        if (p.over !== undefined) b.ptr[k] = b.ptr[p.over]!;
+      });
+      buffers.push(b);
+    }
+    const chunks = Math.ceil(rows / chunkRows);
+    const rowsOf = (c: number) => Math.min(chunkRows, rows - c * chunkRows);
+    if (chunks > 0) copyIn(arena, plan, buffers[0]!, 0, rowsOf(0));
+    for (let c = 0; c < chunks; c++) {
+      const here = buffers[c % sets]!;
+      const r0 = c * chunkRows;
+      const pointers = plan.map((p, k) => (p.resident >= 0 ? p.resident + r0 * p.perRow * 4 : here.ptr[k]!));
+      if (sets === 1) {
+        runKernel(arena, call, plan, pointers, rowsOf(c));
+        copyOut(arena, plan, here, r0, rowsOf(c));
+        if (c + 1 < chunks) copyIn(arena, plan, here, r0 + chunkRows, rowsOf(c + 1));
+        continue;
+      }
+      const other = buffers[(c + 1) % sets]!;
+      runKernel(arena, call, plan, pointers, rowsOf(c), () => {
+        if (c > 0) copyOut(arena, plan, other, r0 - chunkRows, rowsOf(c - 1));
+        if (c + 1 < chunks) copyIn(arena, plan, other, r0 + chunkRows, rowsOf(c + 1));
+      });
+      if (c + 1 === chunks) copyOut(arena, plan, here, r0, rowsOf(c));
+    }
   } finally {
-    arena.release(block);
+    if (block !== 0) arena.release(block);
   }
 }
 
-/** Rows r0 .. r0 + n: copy the plain inputs in, run the kernel, copy the plain outputs out. */
-function runChunk(arena: Arena, call: RowCall, plan: ArgPlan[], r0: number, n: number): void {
-  const pointers = plan.map((p) => (p.resident >= 0 ? p.resident + r0 * p.perRow * 4 : p.ptr));
-  for (const p of plan) {
-    if (p.source !== undefined) copyIn(arena, p.ptr, p.source, r0 * p.perRow, n * p.perRow);
-    if (p.halves !== undefined) {
-      const length = n * p.perRow;
-      new Uint16Array(arena.memory.buffer, p.staging, length).set(p.halves.subarray(r0 * p.perRow, r0 * p.perRow + length));
-      p.widen!(p.staging, p.ptr, length);
+/** Where one set of chunk buffers is, per argument. */
+interface Buffers {
+  ptr: Pointer[];
+  staging: Pointer[];
+}
+
+/** Copies rows r0 .. r0 + n of the plain inputs into a set of chunk buffers. */
+function copyIn(arena: Arena, plan: readonly ArgPlan[], buffers: Buffers, r0: number, n: number): void {
+  plan.forEach((p, k) => {
+    const start = r0 * p.perRow, length = n * p.perRow;
+    if (p.source !== undefined) {
+      const view = p.source instanceof Int32Array ? arena.i32(buffers.ptr[k]!, length) : arena.f32(buffers.ptr[k]!, length);
+      view.set(p.source.subarray(start, start + length));
     }
-  }
-  runKernel(arena, call, plan, pointers, n);
-  for (const p of plan) {
-    if (p.dest !== undefined) p.dest.set(arena.f32(p.ptr, n * p.perRow), r0 * p.perRow);
-  }
+    if (p.halves !== undefined) {
+      new Uint16Array(arena.memory.buffer, buffers.staging[k]!, length).set(p.halves.subarray(start, start + length));
+      p.widen!(buffers.staging[k]!, buffers.ptr[k]!, length);
+    }
+  });
+}
+
+/** Copies rows r0 .. r0 + n of the plain outputs out of a set of chunk buffers. */
+function copyOut(arena: Arena, plan: readonly ArgPlan[], buffers: Buffers, r0: number, n: number): void {
+  plan.forEach((p, k) => {
+    if (p.dest !== undefined) p.dest.set(arena.f32(buffers.ptr[k]!, n * p.perRow), r0 * p.perRow);
+  });
 }
 
 function align16(bytes: number): number {
@@ -102,23 +141,37 @@ function align16(bytes: number): number {
 
 /**
  * One kernel call over n rows: on the calling thread alone, or split by rows across the
- * engine's worker threads. Rows are independent, so the split changes no result bit.
+ * engine's worker threads, with `alongside` (copies of other chunks) on the calling thread
+ * while the workers compute. Rows are independent, so the split changes no result bit.
  */
-function runKernel(arena: Arena, call: RowCall, plan: readonly ArgPlan[], pointers: number[], n: number): void {
+function runKernel(
+  arena: Arena,
+  call: RowCall,
+  plan: readonly ArgPlan[],
+  pointers: number[],
+  n: number,
+  alongside?: () => void,
+): void {
   const { classes, scalars } = call;
   const pool = arena.workers;
   const parts = pool === undefined || n * classes < THREAD_MIN_ELEMENTS ? 1 : Math.min(pool.size + 1, n);
   if (parts === 1) {
     call.kernel(...pointers, n, classes, ...scalars);
+    alongside?.();
     return;
   }
+  // The calling thread's part is smaller when it also has copies to make.
+  const ownShare = alongside === undefined ? 1 / parts : Math.max(0, 1 / parts - COPY_SHARE);
+  const bounds = [0, Math.floor(ownShare * n)];
+  for (let p = 1; p < parts; p++) bounds.push(bounds[1]! + Math.floor((p * (n - bounds[1]!)) / (parts - 1)));
+  bounds[parts] = n;
   const args: number[][] = [];
   for (let p = 0; p < parts; p++) {
-    const first = Math.floor((p * n) / parts);
-    const rows = Math.floor(((p + 1) * n) / parts) - first;
+    const first = bounds[p]!;
+    const rows = bounds[p + 1]! - first;
     args.push([...pointers.map((ptr, k) => (plan[k]!.perRow > 0 ? ptr + first * plan[k]!.perRow * 4 : ptr)), rows, classes, ...scalars]);
   }
-  pool!.run(call.kernel, args, n * classes);
+  pool!.run(call.kernel, args, n * classes, alongside);
 }
 
 /** How one argument reaches the kernel. */
@@ -182,10 +235,6 @@ function residentPointer(data: Float32Array | Int32Array | Tensor, memory: Array
   return data.buffer === memory ? data.byteOffset : -1;
 }
 
-function copyIn(arena: Arena, ptr: Pointer, source: Float32Array | Int32Array, start: number, length: number): void {
-  const view = source instanceof Int32Array ? arena.i32(ptr, length) : arena.f32(ptr, length);
-  view.set(source.subarray(start, start + length));
-}
 
 /** Throws unless `t` is a live tensor of this arena's engine. */
 export function checkTensor(op: string, arena: Arena, t: Tensor): void {

@@ -25,3 +25,10 @@ export const WORKER_DEADLINE_NS_PER_ELEMENT = 100;
 
 /** threads: 'auto' uses the machine's cores, at most this many. */
 export const MAX_AUTO_THREADS = 8;
+
+/**
+ * With threads and plain arrays, the calling thread also copies the next chunk in and the
+ * last one out while the workers compute; its share of the rows is 1 / threads less this.
+ * Chosen with `npm run bench` (copies cost about a quarter of a fused forward + backward).
+ */
+export const COPY_SHARE = 0.15;

@@ -50,9 +50,10 @@ export class WorkerPool {
 
   /**
    * Runs `kernel` with parts[0] on the calling thread and parts[i] on worker i - 1, at the
-   * same time; returns when all are done. `elements` sizes the deadline.
+   * same time, then `alongside` on the calling thread while the workers finish; returns when
+   * all are done. `elements` sizes the deadline.
    */
-  run(kernel: (...args: number[]) => unknown, parts: number[][], elements: number): void {
+  run(kernel: (...args: number[]) => unknown, parts: number[][], elements: number, alongside?: () => void): void {
     const index = this.kernelIndex.get(kernel);
     if (index === undefined) throw new Error('xent: that kernel is not an export of the module');
     for (let w = 1; w < parts.length; w++) {
@@ -69,6 +70,7 @@ export class WorkerPool {
     let failure: unknown;
     try {
       kernel(...parts[0]!);
+      alongside?.();
     } catch (error) {
       failure = error;
     }
