@@ -23,10 +23,10 @@
 
 import { at } from '../math/lanes';
 import { expMinus, expMinusScalar } from '../math/exp';
-import { softcapScalar } from '../math/tanh';
+import { softcap, softcapScalar, softcapSlope, softcapSlopeScalar } from '../math/tanh';
 import { rowMax } from './rmax';
-import { rowSoftcapMax } from './softcap';
 import { rowSum, rowSumExp, gapSum } from './sumexp';
+import { crossEntropyRows4, SMALL_CLASSES } from './xent-rows4';
 
 /**
  * Cross-entropy of `rows` rows of `classes` logits x against int32 targets.
@@ -42,7 +42,12 @@ export function crossEntropy(
   const wantGrad = grad != 0, weighted = weight != 0, capped = cap > 0, smooth = smoothing > 0;
   const invCap: f32 = 1 / cap;
   const eps = <f64>smoothing;
-  for (let r = 0; r < rows; r++) {
+  // Rows of up to SMALL_CLASSES classes without soft-capping or smoothing all go four at a
+  // time (xent-rows4.ts); other rows go one at a time below.
+  const first = classes <= SMALL_CLASSES && !capped && !smooth
+    ? crossEntropyRows4(x, grad, target, weight, losses, lses, rows, classes, ignoreIndex, zLoss, ceScale, zScale)
+    : 0;
+  for (let r = first; r < rows; r++) {
     const row = at(x, r * classes);
     const g = at(grad, r * classes);
     const t = load<i32>(at(target, r));
@@ -53,27 +58,20 @@ export function crossEntropy(
       continue;
     }
     const wt = weighted ? <f64>load<f32>(at(weight, t)) : 1.0;
-    let vt = load<f32>(at(row, t));
+    const xt = load<f32>(at(row, t));
 
-    // Pass 1: the max. With soft-capping and a gradient, the capped logits are stored in
-    // the gradient row and the later passes read them there.
-    let v = row;
-    let m: f32;
+    // Pass 1: the max. With soft-capping every pass recomputes v = cap tanh(x / cap) from x,
+    // which stays intact until pass 3 overwrites it element by element; tanh is monotonic,
+    // so the max of v is the cap of the max of x.
+    let m = rowMax(row, classes);
+    let vt = xt;
     if (capped) {
-      vt = softcapScalar(vt, cap, invCap);
-      if (wantGrad) {
-        m = rowSoftcapMax(row, g, classes, cap);
-        v = g;
-      } else {
-        m = softcapScalar(rowMax(row, classes), cap, invCap);
-      }
-    } else {
-      m = rowMax(row, classes);
+      m = softcapScalar(m, cap, invCap);
+      vt = softcapScalar(xt, cap, invCap);
     }
 
     // Pass 2: s, storing exp(v - m) to the gradient row when it will be scaled in place.
-    const s = sumExpPass(v, g, weight, classes, m, cap,
-      wantGrad && !capped, smooth, weighted, capped && !wantGrad);
+    const s = sumExpPass(row, g, weight, classes, m, cap, wantGrad && !capped, smooth, weighted, capped);
     const logS = Math.log(s);
     const lse = <f64>m + logS;
     let loss = (1 - eps) * wt * ((<f64>m - <f64>vt) + logS);
@@ -83,9 +81,8 @@ export function crossEntropy(
     if (!wantGrad) continue;
 
     // Pass 3: the gradient, every class first, then the target's again on its own.
-    const stored = <f64>load<f32>(at(g, t)); // e[t], or v[t] when capped
-    const et = capped ? Math.exp(stored - <f64>m) : stored;
-    const rest = othersSum(g, classes, t, s, et, m, cap, capped);
+    const et = capped ? Math.exp(<f64>vt - <f64>m) : <f64>load<f32>(at(g, t));
+    const rest = othersSum(capped ? row : g, classes, t, s, et, m, cap, capped);
     // The coefficient of p[j] is c + b W + z: from the target, smoothing and z-loss.
     const c = ceScale * (1 - eps) * wt;
     const b = ceScale * eps / classes;
@@ -93,18 +90,18 @@ export function crossEntropy(
     const pScale = <f32>((c + b * weightSum + z) / s);
     const smoothTerm = <f32>b;
     if (capped) {
-      if (smooth && weighted) gradPass(g, weight, classes, pScale, smoothTerm, m, invCap, true, true);
-      else gradPass(g, weight, classes, pScale, smoothTerm, m, invCap, true, false);
+      if (smooth && weighted) gradPass(row, g, weight, classes, pScale, smoothTerm, m, cap, true, true);
+      else gradPass(row, g, weight, classes, pScale, smoothTerm, m, cap, true, false);
     } else {
-      if (smooth && weighted) gradPass(g, weight, classes, pScale, smoothTerm, m, invCap, false, true);
-      else gradPass(g, weight, classes, pScale, smoothTerm, m, invCap, false, false);
+      if (smooth && weighted) gradPass(g, g, weight, classes, pScale, smoothTerm, m, cap, false, true);
+      else gradPass(g, g, weight, classes, pScale, smoothTerm, m, cap, false, false);
     }
     // (c + b W + z) p[t] - c - b w[t], written as b (W p[t] - w[t]) + z p[t] - c (1 - p[t])
     // with 1 - p[t] = rest / s: no cancellation when the target's probability is near 1.
     const pt = et / s;
     const smoothWt = weighted ? <f64>load<f32>(at(weight, t)) : 1;
     let gt = b * (weightSum * pt - smoothWt) + z * pt - c * (rest / s);
-    if (capped) gt *= 1 - (stored * invCap) * (stored * invCap);
+    if (capped) gt *= softcapSlopeScalar(xt, invCap);
     store<f32>(at(g, t), <f32>gt);
   }
 }
@@ -116,17 +113,17 @@ export function crossEntropy(
 /**
  * s - e[t], the sum of every term but the target's. When the target dominates, its term
  * swamped the others in the f32 lanes, so they are summed again without it: from the
- * stored terms e, or from the capped logits v (recomputing exp) when `capped`.
+ * stored terms e in u, or, when `capped`, from the raw logits in u (recomputing v and exp).
  */
-function othersSum(g: usize, n: i32, t: i32, s: f64, et: f64, m: f32, cap: f32, capped: bool): f64 {
+function othersSum(u: usize, n: i32, t: i32, s: f64, et: f64, m: f32, cap: f32, capped: bool): f64 {
   const rest = s - et;
   if (rest >= s * CANCELLATION_SHARE) return rest;
-  const after = at(g, t + 1);
+  const after = at(u, t + 1);
   if (capped) {
-    return rowSumExp(g, 0, 0, t, m, 1, cap, false, false, false, false)
-         + rowSumExp(after, 0, 0, n - t - 1, m, 1, cap, false, false, false, false);
+    return rowSumExp(u, 0, 0, t, m, 1, cap, false, false, false, true)
+         + rowSumExp(after, 0, 0, n - t - 1, m, 1, cap, false, false, false, true);
   }
-  return rowSum(g, t) + rowSum(after, n - t - 1);
+  return rowSum(u, t) + rowSum(after, n - t - 1);
 }
 
 /** rowSumExp with its flags turned into compile-time constants, one branch per use. */
@@ -150,53 +147,51 @@ function sumExpPass(
 }
 
 /**
- * g[j] = pScale e[j] - smoothTerm w[j] (w = 1 unless `weighted`), in place, where e[j] is
- * what pass 2 stored; with `capped`, g holds the capped logits v instead, e[j] is
- * recomputed as exp(v[j] - m) and the result is multiplied by 1 - (v[j] / cap)^2.
+ * g[j] = pScale e[j] - smoothTerm w[j] (w = 1 unless `weighted`), where e[j] is what pass 2
+ * stored in g (u = g); with `capped`, u holds the raw logits x, e[j] is recomputed as
+ * exp(cap tanh(x[j] / cap) - m) and the result is times the cap's slope at x[j]. u may be g.
  */
 // @ts-ignore: decorator
 @inline function gradPass(
-  g: usize, weight: usize, n: i32, pScale: f32, smoothTerm: f32, m: f32, invCap: f32,
+  u: usize, g: usize, weight: usize, n: i32, pScale: f32, smoothTerm: f32, m: f32, cap: f32,
   capped: bool, weighted: bool,
 ): void {
-  const vp = f32x4.splat(pScale), vs = f32x4.splat(smoothTerm);
-  const vm = f32x4.splat(m), vinvCap = f32x4.splat(invCap), one = f32x4.splat(1);
+  const vp = f32x4.splat(pScale), vs = f32x4.splat(smoothTerm), vm = f32x4.splat(m);
+  const vcap = f32x4.splat(cap), vinvCap = f32x4.splat(1 / cap), one = f32x4.splat(1);
   let i = 0;
   for (; i + 16 <= n; i += 16) {
-    const p = at(g, i);
-    v128.store(p, gradLanes(v128.load(p), weight, i, vp, vs, vm, vinvCap, one, capped, weighted));
-    v128.store(p, gradLanes(v128.load(p, 16), weight, i + 4, vp, vs, vm, vinvCap, one, capped, weighted), 16);
-    v128.store(p, gradLanes(v128.load(p, 32), weight, i + 8, vp, vs, vm, vinvCap, one, capped, weighted), 32);
-    v128.store(p, gradLanes(v128.load(p, 48), weight, i + 12, vp, vs, vm, vinvCap, one, capped, weighted), 48);
+    const p = at(u, i), q = at(g, i);
+    v128.store(q, gradLanes(v128.load(p), weight, i, vp, vs, vm, vcap, vinvCap, one, capped, weighted));
+    v128.store(q, gradLanes(v128.load(p, 16), weight, i + 4, vp, vs, vm, vcap, vinvCap, one, capped, weighted), 16);
+    v128.store(q, gradLanes(v128.load(p, 32), weight, i + 8, vp, vs, vm, vcap, vinvCap, one, capped, weighted), 32);
+    v128.store(q, gradLanes(v128.load(p, 48), weight, i + 12, vp, vs, vm, vcap, vinvCap, one, capped, weighted), 48);
   }
   for (; i + 4 <= n; i += 4) {
-    const p = at(g, i);
-    v128.store(p, gradLanes(v128.load(p), weight, i, vp, vs, vm, vinvCap, one, capped, weighted));
+    v128.store(at(g, i), gradLanes(v128.load(at(u, i)), weight, i, vp, vs, vm, vcap, vinvCap, one, capped, weighted));
   }
+  const invCap: f32 = 1 / cap;
   for (; i < n; i++) {
-    const p = at(g, i);
-    const u = load<f32>(p);
+    const x = load<f32>(at(u, i));
     const w: f32 = weighted ? load<f32>(at(weight, i)) : 1;
     if (capped) {
-      const c = u * invCap;
-      store<f32>(p, (pScale * expMinusScalar(u - m) - smoothTerm * w) * (1 - c * c));
+      const e = expMinusScalar(softcapScalar(x, cap, invCap) - m);
+      store<f32>(at(g, i), (pScale * e - smoothTerm * w) * softcapSlopeScalar(x, invCap));
     } else {
-      store<f32>(p, pScale * u - smoothTerm * w);
+      store<f32>(at(g, i), pScale * x - smoothTerm * w);
     }
   }
 }
 
-/** Four lanes of gradPass: u is e (or v when capped), i the index of the first lane. */
+/** Four lanes of gradPass: x is e (or the raw logits when capped), i the index of the first lane. */
 // @ts-ignore: decorator
 @inline function gradLanes(
-  u: v128, weight: usize, i: i32, vp: v128, vs: v128, vm: v128, vinvCap: v128, one: v128,
+  x: v128, weight: usize, i: i32, vp: v128, vs: v128, vm: v128, vcap: v128, vinvCap: v128, one: v128,
   capped: bool, weighted: bool,
 ): v128 {
   const w = weighted ? v128.load(at(weight, i)) : one;
   if (capped) {
-    const c = f32x4.mul(u, vinvCap);
-    const d = f32x4.sub(one, f32x4.mul(c, c));
-    return f32x4.mul(f32x4.sub(f32x4.mul(vp, expMinus(f32x4.sub(u, vm))), f32x4.mul(vs, w)), d);
+    const e = expMinus(f32x4.sub(softcap(x, vcap, vinvCap), vm));
+    return f32x4.mul(f32x4.sub(f32x4.mul(vp, e), f32x4.mul(vs, w)), softcapSlope(x, vinvCap));
   }
-  return f32x4.sub(f32x4.mul(vp, u), f32x4.mul(vs, w));
+  return f32x4.sub(f32x4.mul(vp, x), f32x4.mul(vs, w));
 }
