@@ -4,17 +4,11 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import type { Engine } from '../src/index.js';
 import * as reference from '../src/reference/index.js';
 import type { CrossEntropyOptions } from '../src/types.js';
-import { TEST_CLASSES } from '../bench/shapes.js';
 import { expectField, expectLoss, expectLosses } from './support/compare.js';
-import { makeLogits, makeProbs, makeTargets, type DataClass } from './support/data.js';
+import { DATA_CLASSES, TEST_SHAPES, makeLogits, makeProbs, makeTargets, rowsFor } from './support/data.js';
 import { BUILDS, makeEngine } from './support/engines.js';
 import { torchOptions } from './support/torch-args.js';
 import { TORCH_VERSION, torchCases } from './support/vectors.js';
-
-const DATA: DataClass[] = ['normal', 'large', 'huge', 'dominant', 'someNegInf'];
-
-/** Rows for a row length: enough to cross chunk and unroll boundaries, few for huge V. */
-const rowsFor = (classes: number) => (classes >= 32000 ? 2 : classes >= 1000 ? 5 : 13);
 
 function compare(
   engine: Engine,
@@ -47,9 +41,8 @@ describe.each(BUILDS)('crossEntropy [%s]', (build) => {
   });
 
   describe('matches the reference over row lengths and data classes', () => {
-    for (const classes of TEST_CLASSES) {
-      const rows = rowsFor(classes);
-      it.each(DATA)(`${rows}x${classes} %s`, (data) => {
+    for (const { rows, classes } of TEST_SHAPES) {
+      it.each(DATA_CLASSES)(`${rows}x${classes} %s`, (data) => {
         const logits = makeLogits(rows, classes, data, classes);
         compare(engine, `${build} ${rows}x${classes} ${data}`, logits, makeTargets(rows, classes, 5, 0.2), { classes });
       });

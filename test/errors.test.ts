@@ -3,23 +3,8 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { createEngine, XentError, type Engine } from '../src/index.js';
 import * as reference from '../src/reference/index.js';
+import { expectXentError } from './support/compare.js';
 import { makeLogits } from './support/data.js';
-
-function thrown(fn: () => unknown): XentError {
-  try {
-    fn();
-  } catch (error) {
-    expect(error).toBeInstanceOf(XentError);
-    return error as XentError;
-  }
-  throw new Error('expected a XentError, but nothing was thrown');
-}
-
-function expectError(fn: () => unknown, code: string, message: RegExp): void {
-  const error = thrown(fn);
-  expect(error.code).toBe(code);
-  expect(error.message).toMatch(message);
-}
 
 describe('errors', () => {
   let engine: Engine;
@@ -30,63 +15,63 @@ describe('errors', () => {
 
   describe('SHAPE_MISMATCH', () => {
     it('a flat array without classes, or not a whole number of rows', () => {
-      expectError(() => engine.crossEntropy(logits, [0, 1, 2, 3]), 'SHAPE_MISMATCH', /flat array of 20 values; pass options.classes/);
-      expectError(() => engine.logSumExp(logits, { classes: 3 }), 'SHAPE_MISMATCH', /20 values, which is not a whole number of rows of 3 classes/);
-      expectError(() => engine.softmax(logits, { classes: 0 }), 'SHAPE_MISMATCH', /classes must be an integer >= 1, got 0/);
-      expectError(() => engine.softmax(logits, { classes: 2.5 }), 'SHAPE_MISMATCH', /got 2.5/);
+      expectXentError(() => engine.crossEntropy(logits, [0, 1, 2, 3]), 'SHAPE_MISMATCH', /flat array of 20 values; pass options.classes/);
+      expectXentError(() => engine.logSumExp(logits, { classes: 3 }), 'SHAPE_MISMATCH', /20 values, which is not a whole number of rows of 3 classes/);
+      expectXentError(() => engine.softmax(logits, { classes: 0 }), 'SHAPE_MISMATCH', /classes must be an integer >= 1, got 0/);
+      expectXentError(() => engine.softmax(logits, { classes: 2.5 }), 'SHAPE_MISMATCH', /got 2.5/);
     });
 
     it('logits of the wrong type', () => {
-      expectError(() => engine.logSumExp(new Float64Array(4) as unknown as Float32Array, { classes: 2 }), 'SHAPE_MISMATCH', /Float32Array or a Tensor, got a Float64Array of 4/);
-      expectError(() => engine.logSumExp([1, 2] as unknown as Float32Array, { classes: 2 }), 'SHAPE_MISMATCH', /got an array of 2/);
+      expectXentError(() => engine.logSumExp(new Float64Array(4) as unknown as Float32Array, { classes: 2 }), 'SHAPE_MISMATCH', /Float32Array or a Tensor, got a Float64Array of 4/);
+      expectXentError(() => engine.logSumExp([1, 2] as unknown as Float32Array, { classes: 2 }), 'SHAPE_MISMATCH', /got an array of 2/);
     });
 
     it('a tensor whose columns disagree with classes', () => {
       const t = engine.tensor(2, 5);
-      expectError(() => engine.logSumExp(t, { classes: 4 }), 'SHAPE_MISMATCH', /options.classes is 4 but the tensor has 5 columns/);
+      expectXentError(() => engine.logSumExp(t, { classes: 4 }), 'SHAPE_MISMATCH', /options.classes is 4 but the tensor has 5 columns/);
       t.free();
     });
 
     it('targets, weights, gradients and outputs of the wrong length', () => {
-      expectError(() => engine.crossEntropy(logits, [0, 1], { classes: 5 }), 'SHAPE_MISMATCH', /target has 2 entries, expected one per row \(4\)/);
-      expectError(() => engine.crossEntropy(logits, new Float32Array(7), { classes: 5 }), 'SHAPE_MISMATCH', /probability target has 7 values, expected 20/);
-      expectError(() => engine.crossEntropy(logits, [0, 1, 2, 3], { classes: 5, weight: new Float32Array(4) }), 'SHAPE_MISMATCH', /weight has 4 values, expected 5/);
-      expectError(() => engine.crossEntropy(logits, [0, 1, 2, 3], { classes: 5, grad: new Float32Array(19) }), 'SHAPE_MISMATCH', /grad has 19 values, expected 20/);
-      expectError(() => engine.softmax(logits, { classes: 5, out: new Float32Array(3) }), 'SHAPE_MISMATCH', /out has 3 values, expected 20/);
-      expectError(() => engine.crossEntropy(logits, 'abc' as unknown as number[], { classes: 5 }), 'SHAPE_MISMATCH', /Int32Array or number\[\], got 'abc'/);
+      expectXentError(() => engine.crossEntropy(logits, [0, 1], { classes: 5 }), 'SHAPE_MISMATCH', /target has 2 entries, expected one per row \(4\)/);
+      expectXentError(() => engine.crossEntropy(logits, new Float32Array(7), { classes: 5 }), 'SHAPE_MISMATCH', /probability target has 7 values, expected 20/);
+      expectXentError(() => engine.crossEntropy(logits, [0, 1, 2, 3], { classes: 5, weight: new Float32Array(4) }), 'SHAPE_MISMATCH', /weight has 4 values, expected 5/);
+      expectXentError(() => engine.crossEntropy(logits, [0, 1, 2, 3], { classes: 5, grad: new Float32Array(19) }), 'SHAPE_MISMATCH', /grad has 19 values, expected 20/);
+      expectXentError(() => engine.softmax(logits, { classes: 5, out: new Float32Array(3) }), 'SHAPE_MISMATCH', /out has 3 values, expected 20/);
+      expectXentError(() => engine.crossEntropy(logits, 'abc' as unknown as number[], { classes: 5 }), 'SHAPE_MISMATCH', /Int32Array or number\[\], got 'abc'/);
     });
   });
 
   describe('TARGET_OUT_OF_RANGE', () => {
     it('names the first offending row, the value, the range and ignoreIndex', () => {
-      expectError(() => engine.crossEntropy(logits, [0, 5, 9, 1], { classes: 5 }), 'TARGET_OUT_OF_RANGE', /^crossEntropy: target\[1\] = 5 is out of range \[0, 5\) and is not ignoreIndex \(-100\)$/);
-      expectError(() => engine.crossEntropy(logits, new Int32Array([0, 1, -1, 1]), { classes: 5 }), 'TARGET_OUT_OF_RANGE', /target\[2\] = -1/);
-      expectError(() => engine.crossEntropy(logits, [0, 1, -100, 1], { classes: 5, ignoreIndex: 7 }), 'TARGET_OUT_OF_RANGE', /target\[2\] = -100 .* ignoreIndex \(7\)/);
-      expectError(() => engine.crossEntropy(logits, [0, 1.5, 2, 1], { classes: 5 }), 'TARGET_OUT_OF_RANGE', /target\[1\] = 1.5 is not an integer/);
+      expectXentError(() => engine.crossEntropy(logits, [0, 5, 9, 1], { classes: 5 }), 'TARGET_OUT_OF_RANGE', /^crossEntropy: target\[1\] = 5 is out of range \[0, 5\) and is not ignoreIndex \(-100\)$/);
+      expectXentError(() => engine.crossEntropy(logits, new Int32Array([0, 1, -1, 1]), { classes: 5 }), 'TARGET_OUT_OF_RANGE', /target\[2\] = -1/);
+      expectXentError(() => engine.crossEntropy(logits, [0, 1, -100, 1], { classes: 5, ignoreIndex: 7 }), 'TARGET_OUT_OF_RANGE', /target\[2\] = -100 .* ignoreIndex \(7\)/);
+      expectXentError(() => engine.crossEntropy(logits, [0, 1.5, 2, 1], { classes: 5 }), 'TARGET_OUT_OF_RANGE', /target\[1\] = 1.5 is not an integer/);
     });
   });
 
   describe('BAD_OPTION', () => {
     it("reduction 'none' points at result.losses", () => {
-      expectError(() => engine.crossEntropy(logits, [0, 1, 2, 3], { classes: 5, reduction: 'none' as 'sum' }), 'BAD_OPTION', /result.losses/);
-      expectError(() => engine.crossEntropy(logits, [0, 1, 2, 3], { classes: 5, reduction: 'avg' as 'sum' }), 'BAD_OPTION', /'mean', 'sum', got 'avg'/);
+      expectXentError(() => engine.crossEntropy(logits, [0, 1, 2, 3], { classes: 5, reduction: 'none' as 'sum' }), 'BAD_OPTION', /result.losses/);
+      expectXentError(() => engine.crossEntropy(logits, [0, 1, 2, 3], { classes: 5, reduction: 'avg' as 'sum' }), 'BAD_OPTION', /'mean', 'sum', got 'avg'/);
     });
 
     it('option values out of range, with the value quoted', () => {
       const ok = { classes: 5 };
       const t = [0, 1, 2, 3];
-      expectError(() => engine.crossEntropy(logits, t, { ...ok, labelSmoothing: 1.5 }), 'BAD_OPTION', /labelSmoothing must be a number in \[0, 1\], got 1.5/);
-      expectError(() => engine.crossEntropy(logits, t, { ...ok, softcap: -1 }), 'BAD_OPTION', /softcap must be a finite number > 0, got -1/);
-      expectError(() => engine.crossEntropy(logits, t, { ...ok, gradScale: NaN }), 'BAD_OPTION', /gradScale must be a finite number, got NaN/);
-      expectError(() => engine.crossEntropy(logits, t, { ...ok, zLoss: Infinity }), 'BAD_OPTION', /zLoss .* got Infinity/);
-      expectError(() => engine.crossEntropy(logits, t, { ...ok, ignoreIndex: 1.5 }), 'BAD_OPTION', /ignoreIndex must be a 32-bit integer, got 1.5/);
-      expectError(() => engine.crossEntropy(logits, t, { ...ok, grad: 'yes' as unknown as boolean }), 'BAD_OPTION', /grad must be false, true, 'inplace' or a Float32Array, got 'yes'/);
-      expectError(() => engine.softmax(logits, { ...ok, temperature: 0 }), 'BAD_OPTION', /temperature must be a finite number > 0, got 0/);
+      expectXentError(() => engine.crossEntropy(logits, t, { ...ok, labelSmoothing: 1.5 }), 'BAD_OPTION', /labelSmoothing must be a number in \[0, 1\], got 1.5/);
+      expectXentError(() => engine.crossEntropy(logits, t, { ...ok, softcap: -1 }), 'BAD_OPTION', /softcap must be a finite number > 0, got -1/);
+      expectXentError(() => engine.crossEntropy(logits, t, { ...ok, gradScale: NaN }), 'BAD_OPTION', /gradScale must be a finite number, got NaN/);
+      expectXentError(() => engine.crossEntropy(logits, t, { ...ok, zLoss: Infinity }), 'BAD_OPTION', /zLoss .* got Infinity/);
+      expectXentError(() => engine.crossEntropy(logits, t, { ...ok, ignoreIndex: 1.5 }), 'BAD_OPTION', /ignoreIndex must be a 32-bit integer, got 1.5/);
+      expectXentError(() => engine.crossEntropy(logits, t, { ...ok, grad: 'yes' as unknown as boolean }), 'BAD_OPTION', /grad must be false, true, 'inplace' or a Float32Array, got 'yes'/);
+      expectXentError(() => engine.softmax(logits, { ...ok, temperature: 0 }), 'BAD_OPTION', /temperature must be a finite number > 0, got 0/);
     });
 
     it('unknown option names, with a hint for near misses', () => {
-      expectError(() => engine.crossEntropy(logits, [0, 1, 2, 3], { classes: 5, label_smoothing: 0.1 } as object), 'BAD_OPTION', /unknown option 'label_smoothing' \(did you mean 'labelSmoothing'\?\)/);
-      expectError(() => engine.logSumExp(logits, { classes: 5, dim: 1 } as object), 'BAD_OPTION', /unknown option 'dim'; expected one of classes/);
+      expectXentError(() => engine.crossEntropy(logits, [0, 1, 2, 3], { classes: 5, label_smoothing: 0.1 } as object), 'BAD_OPTION', /unknown option 'label_smoothing' \(did you mean 'labelSmoothing'\?\)/);
+      expectXentError(() => engine.logSumExp(logits, { classes: 5, dim: 1 } as object), 'BAD_OPTION', /unknown option 'dim'; expected one of classes/);
     });
 
     it('createEngine options', async () => {
@@ -97,8 +82,8 @@ describe('errors', () => {
     });
 
     it('the reference validates the same way', () => {
-      expectError(() => reference.crossEntropy(logits, [0, 9, 2, 3], { classes: 5 }), 'TARGET_OUT_OF_RANGE', /target\[1\] = 9/);
-      expectError(() => reference.softmax(logits, { classes: 5, temperature: -1 }), 'BAD_OPTION', /temperature/);
+      expectXentError(() => reference.crossEntropy(logits, [0, 9, 2, 3], { classes: 5 }), 'TARGET_OUT_OF_RANGE', /target\[1\] = 9/);
+      expectXentError(() => reference.softmax(logits, { classes: 5, temperature: -1 }), 'BAD_OPTION', /temperature/);
     });
   });
 
@@ -130,7 +115,7 @@ describe('errors', () => {
   describe('OUT_OF_MEMORY, FREED and DISPOSED', () => {
     it('a tensor larger than maxMemoryBytes', async () => {
       const small = await createEngine({ maxMemoryBytes: 16 << 20 });
-      expectError(() => small.tensor(1024, 8192), 'OUT_OF_MEMORY', /tensor\(1024, 8192\) needs \d+ more bytes .* maxMemoryBytes \(16777216\)/);
+      expectXentError(() => small.tensor(1024, 8192), 'OUT_OF_MEMORY', /tensor\(1024, 8192\) needs \d+ more bytes .* maxMemoryBytes \(16777216\)/);
       small.dispose();
     });
 
@@ -138,7 +123,7 @@ describe('errors', () => {
       const small = await createEngine({ maxMemoryBytes: 16 << 20 });
       const x = new Float32Array(5 << 20); // one row of 20 MiB
       const grad = new Float32Array(x.length).fill(3);
-      expectError(() => small.crossEntropy(x, [0], { classes: x.length, grad }), 'OUT_OF_MEMORY', /crossEntropy/);
+      expectXentError(() => small.crossEntropy(x, [0], { classes: x.length, grad }), 'OUT_OF_MEMORY', /crossEntropy/);
       expect(grad[0]).toBe(3);
       small.dispose();
     });
@@ -147,8 +132,8 @@ describe('errors', () => {
       const t = engine.tensor(2, 3);
       t.free();
       t.free(); // idempotent
-      expectError(() => t.data, 'FREED', /was freed/);
-      expectError(() => engine.logSumExp(t), 'FREED', /was freed/);
+      expectXentError(() => t.data, 'FREED', /was freed/);
+      expectXentError(() => engine.logSumExp(t), 'FREED', /was freed/);
     });
 
     it('a disposed engine and its tensors', async () => {
@@ -156,17 +141,17 @@ describe('errors', () => {
       const t = e.tensor(2, 3);
       e.dispose();
       e.dispose(); // idempotent
-      expectError(() => e.logSumExp(logits, { classes: 5 }), 'DISPOSED', /disposed/);
-      expectError(() => e.crossEntropy(logits, [0, 1, 2, 3], { classes: 5 }), 'DISPOSED', /disposed/);
-      expectError(() => e.tensor(1, 1), 'DISPOSED', /disposed/);
-      expectError(() => t.data, 'DISPOSED', /disposed/);
+      expectXentError(() => e.logSumExp(logits, { classes: 5 }), 'DISPOSED', /disposed/);
+      expectXentError(() => e.crossEntropy(logits, [0, 1, 2, 3], { classes: 5 }), 'DISPOSED', /disposed/);
+      expectXentError(() => e.tensor(1, 1), 'DISPOSED', /disposed/);
+      expectXentError(() => t.data, 'DISPOSED', /disposed/);
       t.free(); // nothing to give back any more; not an error
     });
 
     it("another engine's tensor", async () => {
       const other = await createEngine();
       const t = other.tensor(2, 5);
-      expectError(() => engine.logSumExp(t), 'BAD_OPTION', /belongs to another engine/);
+      expectXentError(() => engine.logSumExp(t), 'BAD_OPTION', /belongs to another engine/);
       other.dispose();
     });
   });

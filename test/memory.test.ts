@@ -2,12 +2,8 @@
 
 import { describe, expect, it } from 'vitest';
 import { createEngine } from '../src/index.js';
+import { sameBits } from './support/compare.js';
 import { makeLogits, makeTargets } from './support/data.js';
-
-/** Bit-for-bit equality of two large arrays (vitest's deep equality is slow at this size). */
-function sameBits(a: Float32Array, b: Float32Array): boolean {
-  return Buffer.from(a.buffer, a.byteOffset, a.byteLength).equals(Buffer.from(b.buffer, b.byteOffset, b.byteLength));
-}
 
 describe('tensors', () => {
   it('data is a view of engine memory that stays valid after the memory grows', async () => {

@@ -4,24 +4,18 @@
 
 import { describe, expect, it } from 'vitest';
 import * as reference from '../src/reference/index.js';
-import { XentError } from '../src/errors.js';
 import type { TorchCase } from './support/vectors.js';
-import { expectField, expectLoss, expectLosses } from './support/compare.js';
+import { expectField, expectLoss, expectLossOutputs, expectLosses, expectXentError } from './support/compare.js';
 import { normal, rng } from './support/data.js';
-import { TORCH_VERSION, torchCases } from './support/vectors.js';
+import { torchOptions } from './support/torch-args.js';
+import { TORCH_VERSION, expectedOutputs, torchCases } from './support/vectors.js';
 import type { BinaryCrossEntropyOptions, KlDivergenceOptions, SigmoidFocalLossOptions } from '../src/types.js';
 
 /** The reference against PyTorch in float64: far tighter than the engine's promise. */
 const TIGHT = 1e-10;
 
 /** A case's options with every array as Float64Array: exact, like the float64 inputs. */
-function options64(c: TorchCase): Record<string, unknown> {
-  const options: Record<string, unknown> = { classes: c.classes };
-  for (const [key, value] of Object.entries(c.options)) {
-    options[key] = Array.isArray(value) ? new Float64Array(value as number[]) : value;
-  }
-  return options;
-}
+const options64 = (c: TorchCase) => torchOptions(c, Float64Array);
 
 const f64 = (values: number[]) => new Float64Array(values);
 const sigmoid = (x: number) => 1 / (1 + Math.exp(-x));
@@ -45,18 +39,6 @@ function expectTorchGrad(got: ArrayLike<number>, want: number[], where: { label:
   if (want.every((g) => Math.abs(g) < 1e-15)) {
     expect(Array.from(got).every((g) => Math.abs(g) < 1e-15), `${where.label}: gradient should be 0`).toBe(true);
   } else expectField(got, want, where, tol);
-}
-
-function expectXentError(fn: () => unknown, code: string, message: RegExp): void {
-  try {
-    fn();
-  } catch (error) {
-    expect(error).toBeInstanceOf(XentError);
-    expect((error as XentError).code).toBe(code);
-    expect((error as XentError).message).toMatch(message);
-    return;
-  }
-  expect.fail(`expected XentError ${code}`);
 }
 
 describe('reference binaryCrossEntropy: hand-worked cases', () => {
@@ -295,17 +277,13 @@ describe(`reference against PyTorch ${TORCH_VERSION}`, () => {
   it.each(torchCases('binaryCrossEntropy').map((c) => [c.name, c] as const))('binaryCrossEntropy %s', (label, c) => {
     const r = reference.binaryCrossEntropy(f64(c.inputs.logits!), f64(c.inputs.target!), { ...options64(c), grad: true });
     const where = { label, classes: c.classes };
-    expectLoss(r.loss, c.expected.loss as number, where, TIGHT);
-    expectLosses(r.losses, c.expected.losses as number[], where, TIGHT);
-    expectField(r.grad!, c.expected.grad as number[], where, TIGHT);
+    expectLossOutputs(r, expectedOutputs(c), where, TIGHT);
   });
 
   it.each(torchCases('sigmoidFocalLoss').map((c) => [c.name, c] as const))('sigmoidFocalLoss %s', (label, c) => {
     const r = reference.sigmoidFocalLoss(f64(c.inputs.logits!), f64(c.inputs.target!), { ...options64(c), grad: true });
     const where = { label, classes: c.classes };
-    expectLoss(r.loss, c.expected.loss as number, where, TIGHT);
-    expectLosses(r.losses, c.expected.losses as number[], where, TIGHT);
-    expectField(r.grad!, c.expected.grad as number[], where, TIGHT);
+    expectLossOutputs(r, expectedOutputs(c), where, TIGHT);
   });
 
   it.each(torchCases('klDivergence').map((c) => [c.name, c] as const))('klDivergence %s', (label, c) => {

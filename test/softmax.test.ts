@@ -5,11 +5,9 @@ import type { Engine } from '../src/index.js';
 import * as reference from '../src/reference/index.js';
 import { TEST_CLASSES } from '../bench/shapes.js';
 import { expectField, expectLosses } from './support/compare.js';
-import { makeLogits, type DataClass } from './support/data.js';
+import { DATA_CLASSES, makeLogits } from './support/data.js';
 import { BUILDS, makeEngine } from './support/engines.js';
 import { TORCH_VERSION, torchCases } from './support/vectors.js';
-
-const DATA: DataClass[] = ['normal', 'large', 'huge', 'dominant', 'someNegInf'];
 
 describe.each(BUILDS)('softmax family [%s]', (build) => {
   let engine: Engine;
@@ -19,7 +17,7 @@ describe.each(BUILDS)('softmax family [%s]', (build) => {
 
   describe.each(TEST_CLASSES.filter((c) => c <= 32000))('%i classes', (classes) => {
     const rows = classes >= 1000 ? 3 : 9;
-    it.each(DATA)('%s', (data) => {
+    it.each(DATA_CLASSES)('%s', (data) => {
       const x = makeLogits(rows, classes, data, classes + 1);
       const label = `${build} ${rows}x${classes} ${data}`;
       expectLosses(engine.logSumExp(x, { classes }), reference.logSumExp(x, { classes }), { label: `logSumExp ${label}` });

@@ -3,11 +3,8 @@
 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createEngine, type Engine } from '../src/index.js';
+import { sameBits } from './support/compare.js';
 import { makeLogits, makeProbs, makeTargets } from './support/data.js';
-
-function sameBits(a: Float32Array, b: Float32Array): boolean {
-  return Buffer.from(a.buffer, a.byteOffset, a.byteLength).equals(Buffer.from(b.buffer, b.byteOffset, b.byteLength));
-}
 
 describe('threads', () => {
   let one: Engine;

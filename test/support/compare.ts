@@ -2,6 +2,7 @@
 // names what was compared and shows the first few mismatches with their row and column.
 
 import { expect } from 'vitest';
+import { XentError } from '../../src/errors.js';
 
 /** API.md's accuracy promise. */
 export const TOLERANCE = {
@@ -73,4 +74,49 @@ export function expectField(got: ArrayLike<number>, want: ArrayLike<number>, whe
   if (bad.length) {
     expect.fail(`${where.label}: differs beyond ${tol} * max|ref| = ${limit}:\n  ${bad.join('\n  ')}`);
   }
+}
+
+/** A loss's three outputs: the reduced loss, the per-row (or per-element) losses, the gradient. */
+export interface LossOutputs {
+  loss: number;
+  losses: ArrayLike<number>;
+  grad?: ArrayLike<number> | undefined;
+}
+
+/** expectLoss, expectLosses and expectField at once; tol, when given, for all three. */
+export function expectLossOutputs(got: LossOutputs, want: LossOutputs, where: Where, tol?: number): void {
+  expectLoss(got.loss, want.loss, where, tol);
+  expectLosses(got.losses, want.losses, where, tol);
+  expectField(got.grad!, want.grad!, where, tol);
+}
+
+/**
+ * The same bytes: what the engine promises between one thread and several, or one chunk and
+ * many. A plain byte loop (no Buffer) so that it runs in Chromium too; vitest's deep equality
+ * is slow at the sizes it is used on.
+ */
+export function sameBits(a: ArrayBufferView, b: ArrayBufferView): boolean {
+  if (a.byteLength !== b.byteLength) return false;
+  const x = new Uint8Array(a.buffer, a.byteOffset, a.byteLength);
+  const y = new Uint8Array(b.buffer, b.byteOffset, b.byteLength);
+  for (let i = 0; i < x.length; i++) if (x[i] !== y[i]) return false;
+  return true;
+}
+
+/** The XentError fn throws; fails the test if it throws nothing or something else. */
+export function thrown(fn: () => unknown): XentError {
+  try {
+    fn();
+  } catch (error) {
+    expect(error, 'expected a XentError').toBeInstanceOf(XentError);
+    return error as XentError;
+  }
+  return expect.fail('expected a XentError, but nothing was thrown');
+}
+
+/** fn throws a XentError with this code and a message that matches. */
+export function expectXentError(fn: () => unknown, code: string, message: RegExp): void {
+  const error = thrown(fn);
+  expect(error.code, `expected XentError ${code}`).toBe(code);
+  expect(error.message).toMatch(message);
 }

@@ -1,4 +1,6 @@
-// Deterministic test data: a seeded generator and the data classes of the test plan.
+// Deterministic test data: a seeded generator, and the data classes and shapes of the test plan.
+
+import { TEST_CLASSES } from '../../bench/shapes.js';
 
 /** mulberry32: small, fast, seeded; good enough for test data. */
 export function rng(seed: number): () => number {
@@ -17,7 +19,18 @@ export function normal(random: () => number): number {
   return Math.sqrt(-2 * Math.log(1 - random())) * Math.cos(2 * Math.PI * random());
 }
 
-export type DataClass = 'normal' | 'large' | 'huge' | 'dominant' | 'someNegInf';
+/** The data classes of the test plan; every kernel test runs each one. */
+export const DATA_CLASSES = ['normal', 'large', 'huge', 'dominant', 'someNegInf'] as const;
+export type DataClass = (typeof DATA_CLASSES)[number];
+
+/**
+ * Rows for a row length: not a multiple of 4 or 16, so chunk and unroll boundaries are
+ * crossed; few for huge V.
+ */
+export const rowsFor = (classes: number) => (classes >= 32000 ? 2 : classes >= 1000 ? 5 : 13);
+
+/** The test plan's row lengths, each with its rows. */
+export const TEST_SHAPES = TEST_CLASSES.map((classes) => ({ rows: rowsFor(classes), classes }));
 
 /** rows x classes logits of a data class. */
 export function makeLogits(rows: number, classes: number, kind: DataClass, seed = 1): Float32Array {
@@ -58,4 +71,13 @@ export function makeProbs(rows: number, classes: number, seed = 3): Float32Array
     for (let j = 0; j < classes; j++) q[r * classes + j]! /= s;
   }
   return q;
+}
+
+/** Targets in [0, 1] for the elementwise losses: a third 0, a third 1, a third fractional. */
+export function makeUnitTargets(n: number, seed: number): Float32Array {
+  const random = rng(seed);
+  return new Float32Array(n).map(() => {
+    const u = random();
+    return u < 0.33 ? 0 : u > 0.67 ? 1 : random();
+  });
 }

@@ -2,11 +2,14 @@
 
 import type { TorchCase } from './vectors.js';
 
-/** The case's options with per-class and per-element arrays as Float32Array. */
-export function torchOptions(c: TorchCase): Record<string, unknown> {
+/**
+ * The case's options with per-class and per-element arrays as Float32Array for the engine, or
+ * as Float64Array for the float64 reference (exact, like its float64 inputs).
+ */
+export function torchOptions(c: TorchCase, arrays: typeof Float32Array | typeof Float64Array = Float32Array): Record<string, unknown> {
   const options: Record<string, unknown> = { classes: c.classes };
   for (const [key, value] of Object.entries(c.options)) {
-    options[key] = Array.isArray(value) ? new Float32Array(value as number[]) : value;
+    options[key] = Array.isArray(value) ? new arrays(value as number[]) : value;
   }
   return options;
 }

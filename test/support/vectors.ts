@@ -1,6 +1,7 @@
 // The PyTorch vectors of test/torch/vectors.json, with "NaN" / "Infinity" / "-Infinity" decoded.
 
 import { readFileSync } from 'node:fs';
+import type { LossOutputs } from './compare.js';
 
 export interface TorchCase {
   op: string;
@@ -34,4 +35,9 @@ export const TORCH_CASES = file.cases.map(decode) as TorchCase[];
 
 export function torchCases(op: string, targetKind?: 'sparse' | 'probs'): TorchCase[] {
   return TORCH_CASES.filter((c) => c.op === op && (targetKind === undefined || c.targetKind === targetKind));
+}
+
+/** A loss case's expected loss, per-row losses and gradient, for expectLossOutputs. */
+export function expectedOutputs(c: TorchCase): LossOutputs {
+  return { loss: c.expected.loss as number, losses: c.expected.losses as number[], grad: c.expected.grad as number[] };
 }
