@@ -131,6 +131,44 @@ for (const shape of shapes) {
   globalThis.gc?.();
 }
 
+// The loss family at the same shapes: xent (baseline build, plain arrays) against the float64
+// reference, the only other implementation of all four here. The reference is timed on one
+// call: it is slow enough (hundreds of ns per element) for one call to be representative.
+const family = []; // { shape, op, mode, xent, reference }
+const familyShapes = shapes.filter((s) => s.rows * s.classes <= 4_200_000);
+for (const shape of familyShapes) {
+  const { rows, classes } = shape;
+  const { logits, target } = data(shape);
+  const unit = logits.map((x) => (x > 1 ? 1 : x < -1 ? 0 : (x + 1) / 2)); // targets in [0, 1]
+  const teacher = logits.map((x, i) => x + Math.sin(i));
+  const grad = new Float32Array(rows * classes);
+  const ops = {
+    binaryCrossEntropy: (impl, withGrad) => impl.binaryCrossEntropy(logits, unit, { classes, grad: withGrad && (impl === reference ? true : grad) }).loss,
+    sigmoidFocalLoss: (impl, withGrad) => impl.sigmoidFocalLoss(logits, unit, { grad: withGrad && (impl === reference ? true : grad) }).loss,
+    klDivergence: (impl, withGrad) => impl.klDivergence(logits, teacher, { classes, grad: withGrad && (impl === reference ? true : grad) }).loss,
+    'evaluate (top-5)': (impl) => impl.evaluate(logits, target, { classes, topK: 5 }).loss,
+  };
+  console.log(`\nloss family, ${rows} x ${classes}`);
+  for (const [op, run] of Object.entries(ops)) {
+    for (const withGrad of op.startsWith('evaluate') ? [false] : [false, true]) {
+      const mode = withGrad ? 'fwd+bwd' : 'forward';
+      const want = run(reference, withGrad);
+      const got = run(engines.simd128, withGrad);
+      if (!(Math.abs(got - want) <= 1e-4 * Math.max(1, Math.abs(want)))) {
+        console.log(`  ${op} ${mode}: loss ${got} differs from the reference ${want}: not timed`);
+        continue;
+      }
+      const xent = ((await time(op, () => run(engines.simd128, withGrad))) * 1e6) / (rows * classes);
+      const started = performance.now();
+      run(reference, withGrad);
+      const slow = ((performance.now() - started) * 1e6) / (rows * classes);
+      family.push({ shape, op, mode, xent, reference: slow });
+      console.log(`  ${op.padEnd(20)} ${mode} xent ${xent.toFixed(3).padStart(8)} ns/element, reference ${slow.toFixed(1)} (${(slow / xent).toFixed(0)}x)`);
+    }
+  }
+  globalThis.gc?.();
+}
+
 // Tables: ns per element, then ratios.
 const implNames = [...new Set(results.map((r) => r.impl))];
 const ns = (shape, impl, mode) => results.find((r) => r.shape === shape && r.impl === impl && r.mode === mode)?.ns;
@@ -167,6 +205,17 @@ table(
   'Ratios (same run)',
   ['N x V', 'TF.js wasm / xent', `TF.js wasm / ${best}`, 'plain JS / xent', 'xent fwd+bwd / fwd', 'xent fwd / bare exp', 'relaxed speed-up', '2-thread speed-up'],
   ratioRows,
+);
+table(
+  'Loss family: xent simd128 ns per element (plain arrays), and the float64 reference / xent',
+  ['op', 'mode', ...familyShapes.map((s) => `${s.rows} x ${s.classes}`)],
+  [...new Set(family.map((f) => `${f.op}|${f.mode}`))].map((key) => {
+    const [op, mode] = key.split('|');
+    return [op, mode, ...familyShapes.map((s) => {
+      const f = family.find((r) => r.shape === s && r.op === op && r.mode === mode);
+      return f ? `${fmt(f.xent, 3)} (${fmt(f.reference / f.xent, 0)}x)` : '-';
+    })];
+  }),
 );
 const report = [
   '# Benchmark results',

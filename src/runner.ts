@@ -96,10 +96,11 @@ export function runRows(arena: Arena, call: RowCall): void {
         continue;
       }
       const other = buffers[(c + 1) % sets]!;
-      runKernel(arena, call, plan, pointers, rowsOf(c), () => {
+      const copies = chunks === 1 ? undefined : () => {
         if (c > 0) copyOut(arena, plan, other, r0 - chunkRows, rowsOf(c - 1));
         if (c + 1 < chunks) copyIn(arena, plan, other, r0 + chunkRows, rowsOf(c + 1));
-      });
+      };
+      runKernel(arena, call, plan, pointers, rowsOf(c), copies);
       if (c + 1 === chunks) copyOut(arena, plan, here, r0, rowsOf(c));
     }
   } finally {
@@ -162,7 +163,7 @@ function runKernel(
   }
   // The calling thread's part is smaller when it also has copies to make.
   const ownShare = alongside === undefined ? 1 / parts : Math.max(0, 1 / parts - COPY_SHARE);
-  const bounds = [0, Math.floor(ownShare * n)];
+  const bounds = [0, Math.round(ownShare * n)];
   for (let p = 1; p < parts; p++) bounds.push(bounds[1]! + Math.floor((p * (n - bounds[1]!)) / (parts - 1)));
   bounds[parts] = n;
   const args: number[][] = [];
