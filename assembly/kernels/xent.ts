@@ -26,6 +26,7 @@ import { expMinus, expMinusScalar } from '../math/exp';
 import { softcap, softcapScalar, softcapSlope, softcapSlopeScalar } from '../math/tanh';
 import { rowMax } from './rmax';
 import { rowSum, rowSumExp, gapSum } from './sumexp';
+import { scaleRow } from './softmax';
 import { crossEntropyRows4, SMALL_CLASSES } from './xent-rows4';
 
 /**
@@ -92,8 +93,10 @@ export function crossEntropy(
     if (capped) {
       if (smooth && weighted) gradPass(row, g, weight, classes, pScale, smoothTerm, m, cap, true, true);
       else gradPass(row, g, weight, classes, pScale, smoothTerm, m, cap, true, false);
+    } else if (!smooth) {
+      scaleRow(g, classes, pScale); // no smoothing term: the common case is a plain scale
     } else {
-      if (smooth && weighted) gradPass(g, g, weight, classes, pScale, smoothTerm, m, cap, false, true);
+      if (weighted) gradPass(g, g, weight, classes, pScale, smoothTerm, m, cap, false, true);
       else gradPass(g, g, weight, classes, pScale, smoothTerm, m, cap, false, false);
     }
     // (c + b W + z) p[t] - c - b w[t], written as b (W p[t] - w[t]) + z p[t] - c (1 - p[t])
