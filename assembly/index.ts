@@ -1,7 +1,6 @@
 // The wasm ABI: pointer-first, counts in elements, then scalars; no managed types.
 // Linear memory is imported and owned by the TypeScript side (src/memory.ts).
 
-export { rmax } from './kernels/rmax';
 export { lse } from './kernels/lse';
 export { softmax, logSoftmax } from './kernels/softmax';
 export { crossEntropy } from './kernels/xent';

@@ -5,7 +5,6 @@ import type { RowKernel } from './runner.js';
 export interface Kernels {
   heapBase(): number;
   simdLevel(): number;
-  rmax: RowKernel;
   lse: RowKernel;
   softmax: RowKernel;
   logSoftmax: RowKernel;

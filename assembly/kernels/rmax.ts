@@ -27,8 +27,3 @@ import { at, hmax } from '../math/lanes';
   for (; i < n; i++) m = max(m, load<f32>(at(x, i)));
   return m;
 }
-
-/** out[r] = max of row r of the rows x cols matrix x. */
-export function rmax(x: usize, out: usize, rows: i32, cols: i32): void {
-  for (let r = 0; r < rows; r++) store<f32>(at(out, r), rowMax(at(x, r * cols), cols));
-}

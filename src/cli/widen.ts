@@ -4,6 +4,7 @@
 
 import { InputError } from './errors.js';
 import { label, type OpenFile, type TensorInfo } from './files.js';
+import { fromFloat16 } from '../reference/rows.js';
 
 export const LOGIT_DTYPES = ['float32', 'float16', 'bfloat16'] as const;
 export const TARGET_DTYPES = ['int32', 'int64'] as const;
@@ -68,18 +69,7 @@ export class IndexReader {
 let halfTable: Float32Array | undefined;
 
 function float16Table(): Float32Array {
-  if (halfTable !== undefined) return halfTable;
-  halfTable = new Float32Array(65536);
-  for (let h = 0; h < 65536; h++) {
-    const sign = h & 0x8000 ? -1 : 1;
-    const exponent = (h >> 10) & 0x1f;
-    const mantissa = h & 0x3ff;
-    let value: number;
-    if (exponent === 0) value = mantissa * 2 ** -24; // zero and subnormals: m / 2^10 * 2^-14
-    else if (exponent === 0x1f) value = mantissa === 0 ? Infinity : NaN;
-    else value = (1024 + mantissa) * 2 ** (exponent - 25); // (1 + m / 2^10) * 2^(e - 15)
-    halfTable[h] = sign * value;
-  }
+  halfTable ??= Float32Array.from({ length: 65536 }, (_, bits) => fromFloat16(bits));
   return halfTable;
 }
 
