@@ -23,6 +23,12 @@ export const THREAD_MIN_ELEMENTS = 1 << 16;
 export const WORKER_DEADLINE_MS = 10_000;
 export const WORKER_DEADLINE_NS_PER_ELEMENT = 100;
 
+/**
+ * A thread waiting for a job, or for a worker to finish one, watches for it this long
+ * before sleeping in Atomics.wait, whose wake-up takes tens of microseconds.
+ */
+export const SPIN_MS = 0.5;
+
 /** threads: 'auto' uses the machine's cores, at most this many. */
 export const MAX_AUTO_THREADS = 8;
 

@@ -5,9 +5,9 @@
 
 import { isNode } from '../loader.js';
 import type { Arena } from '../memory.js';
-import { WORKER_DEADLINE_MS, WORKER_DEADLINE_NS_PER_ELEMENT } from '../tuning.js';
+import { SPIN_MS, WORKER_DEADLINE_MS, WORKER_DEADLINE_NS_PER_ELEMENT } from '../tuning.js';
 import {
-  ARGS_OFFSET, DONE, FAILED, IDLE, MAX_ARGS, POSTED, SLOT_BYTES, STOP, kernelNames, type WorkerInit,
+  ARGS_OFFSET, DONE, FAILED, IDLE, MAX_ARGS, POSTED, SLOT_BYTES, STOP, kernelNames, spinWhile, type WorkerInit,
 } from './protocol.js';
 
 interface AnyWorker {
@@ -115,6 +115,7 @@ export class WorkerPool {
       }
       const left = deadline - Date.now();
       if (left <= 0) return now;
+      if (spinWhile(state, now, SPIN_MS)) continue;
       if (this.canBlock) Atomics.wait(state, 0, now, Math.min(left, 100));
     }
   }

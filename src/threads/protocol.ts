@@ -29,3 +29,16 @@ export interface WorkerInit {
   /** Byte offset of this worker's job slot in memory. */
   slot: number;
 }
+
+/**
+ * Spins while state[0] is `value`, for at most `ms` milliseconds; true if it changed.
+ * Cheaper than Atomics.wait when the change is near: a sleeping thread takes tens of
+ * microseconds to wake.
+ */
+export function spinWhile(state: Int32Array, value: number, ms: number): boolean {
+  const end = performance.now() + ms;
+  do {
+    for (let i = 0; i < 64; i++) if (Atomics.load(state, 0) !== value) return true;
+  } while (performance.now() < end);
+  return false;
+}

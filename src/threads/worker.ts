@@ -3,7 +3,8 @@
 // its slot (protocol.ts) until told to stop. It never allocates engine memory: the engine
 // reserves every buffer before it posts a job.
 
-import { ARGS_OFFSET, DONE, FAILED, POSTED, STOP, kernelNames, type WorkerInit } from './protocol.js';
+import { ARGS_OFFSET, DONE, FAILED, POSTED, STOP, kernelNames, spinWhile, type WorkerInit } from './protocol.js';
+import { SPIN_MS } from '../tuning.js';
 
 type Port = { postMessage(message: unknown): void };
 
@@ -18,7 +19,9 @@ function serve({ module, memory, slot }: WorkerInit, port: Port): void {
     const now = Atomics.load(state, 0);
     if (now === STOP) return;
     if (now !== POSTED) {
-      Atomics.wait(state, 0, now);
+      // The next chunk of a call usually comes within a few hundred microseconds: watch for
+      // it a while before sleeping, since waking from Atomics.wait takes tens of them.
+      if (!spinWhile(state, now, SPIN_MS)) Atomics.wait(state, 0, now);
       continue;
     }
     const args = new Float64Array(memory.buffer, slot + ARGS_OFFSET, state[2]!);
