@@ -68,6 +68,32 @@ describe('threads', () => {
     });
   });
 
+  it('arrays at any byte offset, with rows of odd length: each chunk is copied at its own alignment', () => {
+    const rows = 700, classes = 1001; // chunks start alternately on and off 8-byte boundaries
+    const backing = new Float32Array(rows * classes + 3);
+    backing.set(makeLogits(rows, classes, 'normal', 9), 1);
+    const logits = backing.subarray(1, 1 + rows * classes); // byteOffset 4
+    const halves = new Uint16Array(rows * classes + 1).subarray(1); // byteOffset 2
+    for (let i = 0; i < halves.length; i++) halves[i] = 0x3c00 + (i % 997); // f16 values in [1, 2)
+    const target = makeTargets(rows, classes, 11);
+    const grad1 = new Float32Array(rows * classes + 1).subarray(1);
+    const grad2 = new Float32Array(rows * classes + 1).subarray(1);
+    const a = one.crossEntropy(logits, target, { classes, grad: grad1 });
+    const b = two.crossEntropy(logits, target, { classes, grad: grad2 });
+    const resident = one.tensor(rows, classes); // no copies at all: what the chunks must match
+    resident.data.set(logits);
+    const c = one.crossEntropy(resident, target, { grad: 'inplace' });
+    expect(sameBits(a.losses, c.losses)).toBe(true);
+    expect(sameBits(grad1, resident.data)).toBe(true);
+    resident.free();
+    expect(b.loss).toBe(a.loss);
+    expect(sameBits(grad2, grad1)).toBe(true);
+    const h1 = one.crossEntropy(halves, target, { classes, dtype: 'f16', grad: true });
+    const h2 = two.crossEntropy(halves, target, { classes, dtype: 'f16', grad: true });
+    expect(sameBits(h2.losses, h1.losses)).toBe(true);
+    expect(sameBits(h2.grad!, h1.grad!)).toBe(true);
+  });
+
   it('a worker that fails makes the call throw; the engine carries on with one thread', async () => {
     const engine = await createEngine({ threads: 2 });
     const workers = engine.arena.workers!;
