@@ -2,7 +2,7 @@
 // cross-entropy needs in the same pass (the label-smoothing sum, soft-capped logits).
 
 import { at, hsum } from '../math/lanes';
-import { expMinus, expMinusScalar, madd } from '../math/exp';
+import { K, expMinusScalar, expMinusWith, madd, vconst } from '../math/exp';
 import { softcap, softcapScalar } from '../math/tanh';
 
 // Lanes add at most BLOCK / 16 terms in f32 before the block's total moves into an f64, so
@@ -34,6 +34,10 @@ export let gapSum: f64 = 0;
   const vinvCap = f32x4.splat(1 / cap);
   const zero = f32x4.splat(0);
   const one = f32x4.splat(1);
+  // exp's constants, in registers for the whole row (see expMinusWith).
+  const log2e = vconst(K.LOG2E), bias = vconst(K.MAGIC_BIAS), hi = vconst(K.MINUS_LN2_HI), lo = vconst(K.MINUS_LN2_LO);
+  const c5 = vconst(K.C5), c4 = vconst(K.C4), c3 = vconst(K.C3), c2 = vconst(K.C2), c1 = vconst(K.C1);
+  const cutoff = vconst(K.DENORM_CUTOFF);
   let total: f64 = 0;
   let gapTotal: f64 = 0;
   let i = 0;
@@ -52,7 +56,10 @@ export let gapSum: f64 = 0;
       const d1 = unit ? f32x4.sub(v1, vshift) : f32x4.mul(f32x4.sub(v1, vshift), vscale);
       const d2 = unit ? f32x4.sub(v2, vshift) : f32x4.mul(f32x4.sub(v2, vshift), vscale);
       const d3 = unit ? f32x4.sub(v3, vshift) : f32x4.mul(f32x4.sub(v3, vshift), vscale);
-      const e0 = expMinus(d0), e1 = expMinus(d1), e2 = expMinus(d2), e3 = expMinus(d3);
+      const e0 = expMinusWith(d0, log2e, bias, hi, lo, c5, c4, c3, c2, c1, cutoff);
+      const e1 = expMinusWith(d1, log2e, bias, hi, lo, c5, c4, c3, c2, c1, cutoff);
+      const e2 = expMinusWith(d2, log2e, bias, hi, lo, c5, c4, c3, c2, c1, cutoff);
+      const e3 = expMinusWith(d3, log2e, bias, hi, lo, c5, c4, c3, c2, c1, cutoff);
       if (storeTerms) {
         const q = at(y, i);
         v128.store(q, e0); v128.store(q, e1, 16); v128.store(q, e2, 32); v128.store(q, e3, 48);
@@ -74,7 +81,7 @@ export let gapSum: f64 = 0;
     let v = v128.load(at(x, i));
     if (capped) v = softcap(v, vcap, vinvCap);
     const d = unit ? f32x4.sub(v, vshift) : f32x4.mul(f32x4.sub(v, vshift), vscale);
-    const e = expMinus(d);
+    const e = expMinusWith(d, log2e, bias, hi, lo, c5, c4, c3, c2, c1, cutoff);
     if (storeTerms) v128.store(at(y, i), e);
     a = f32x4.add(a, e);
     if (gap) g = madd(weighted ? v128.load(at(weight, i)) : one, d, g);
