@@ -17,6 +17,7 @@ import {
 import { runRows, type Arg } from '../runner.js';
 import { BINARY_CROSS_ENTROPY_OPTIONS, type BinaryCrossEntropyOptions, type LossResult } from '../types.js';
 import { logitsShape, type EngineContext, type Logits } from './logits.js';
+import { sumOf } from './sum.js';
 
 const OP = 'binaryCrossEntropy';
 
@@ -163,14 +164,4 @@ export function binaryCrossEntropy(
   const result: LossResult = { loss: mean ? total / n : total, losses };
   if (grad !== undefined) result.grad = gradResult(grad);
   return result;
-}
-
-/**
- * sum_i losses[i] in float64, in index order. Summed here rather than in the kernel, whose
- * rows may run on several worker threads.
- */
-export function sumOf(losses: Float32Array): number {
-  let total = 0;
-  for (let i = 0; i < losses.length; i++) total += losses[i]!;
-  return total;
 }

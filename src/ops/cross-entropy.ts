@@ -10,6 +10,7 @@ import { CROSS_ENTROPY_OPTIONS, type CrossEntropyOptions, type CrossEntropyResul
 import { Tensor } from '../memory.js';
 import { readLogits, type EngineContext, type Logits } from './logits.js';
 import { XentError } from '../errors.js';
+import { sumOf } from './sum.js';
 
 const OP = 'crossEntropy';
 
@@ -49,11 +50,9 @@ export function crossEntropy(
   } else {
     indices = sparseTarget(OP, target, shape, ignoreIndex);
     for (let r = 0; r < rows; r++) {
-      const t = indices[r]!;
-      if (t === ignoreIndex) continue;
-      count += 1;
-      targetWeight += weight === undefined ? 1 : weight[t]!;
+      if (indices[r] !== ignoreIndex) count += 1;
     }
+    targetWeight = weight === undefined ? count : weightOfTargets(indices, weight, ignoreIndex);
   }
   let weightTotal = classes;
   if (weight !== undefined) {
@@ -91,12 +90,11 @@ export function crossEntropy(
     });
   }
 
-  // Reduce in float64, in row order. The kernels leave the z-loss term zLoss lse^2 to us.
-  let total = 0;
+  // Reduce in float64 (sum.ts). The kernels leave the z-loss term zLoss lse^2 to us.
+  const total = sumOf(losses);
   let zTotal = 0;
-  for (let r = 0; r < rows; r++) {
-    total += losses[r]!;
-    if (zLoss === 0 || (indices !== undefined && indices[r] === ignoreIndex)) continue;
+  for (let r = 0; zLoss !== 0 && r < rows; r++) {
+    if (indices !== undefined && indices[r] === ignoreIndex) continue;
     const z = zLoss * lse[r]! * lse[r]!;
     zTotal += z;
     losses[r] = losses[r]! + z;
@@ -108,3 +106,10 @@ export function crossEntropy(
   return result;
 }
 
+
+/** sum of weight[t] over the counted rows' targets t, in row order. */
+function weightOfTargets(indices: Int32Array, weight: Float32Array, ignoreIndex: number): number {
+  let total = 0;
+  for (const t of indices) if (t !== ignoreIndex) total += weight[t]!;
+  return total;
+}

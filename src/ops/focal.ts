@@ -5,7 +5,8 @@ import { XentError } from '../errors.js';
 import { checkOptionKeys, describe, numberOption, reductionOption } from '../options.js';
 import { runRows, type Arg } from '../runner.js';
 import { SIGMOID_FOCAL_LOSS_OPTIONS, type LossResult, type SigmoidFocalLossOptions } from '../types.js';
-import { elementShape, gradResult, gradTarget, sumOf, unitTarget } from './bce.js';
+import { elementShape, gradResult, gradTarget, unitTarget } from './bce.js';
+import { sumOf } from './sum.js';
 import type { EngineContext, Logits } from './logits.js';
 
 const OP = 'sigmoidFocalLoss';
