@@ -1,7 +1,8 @@
 // npm run bench: xent against every peer a JavaScript user can reach, in one process, on the
 // shapes of bench/shapes.js. Each implementation's loss is checked against the float64
-// reference before it is timed. Prints ns per logit element and ratios, and writes the
-// tables to bench/RESULTS.md.
+// reference before it is timed. The contenders are timed in interleaved rounds (see
+// timeInRounds), so that their ratios hold on a machine whose load comes and goes. Prints ns
+// per logit element and ratios, and writes the tables to bench/RESULTS.md.
 //
 //   node --expose-gc --experimental-wasm-relaxed-simd bench/run.js [--quick] [--shapes 0,3]
 
@@ -23,7 +24,9 @@ const { values: flags } = parseArgs({
   },
 });
 const shapes = flags.shapes ? flags.shapes.split(',').map((i) => BENCH_SHAPES[Number(i)]) : BENCH_SHAPES;
-const benchOptions = flags.quick ? { time: 60, warmupTime: 20, iterations: 2 } : { time: 400, warmupTime: 100, iterations: 3 };
+const benchOptions = flags.quick ? { time: 60, warmupTime: 20, iterations: 2 } : { time: 500, warmupTime: 50, iterations: 3 };
+// Each fast implementation is timed in this many slices, interleaved with the others'.
+const ROUNDS = flags.quick ? 1 : 5;
 
 const engines = { simd128: await createEngine({ simd: 'baseline' }) };
 try {
@@ -60,34 +63,81 @@ function data({ rows, classes }) {
   return { logits, target };
 }
 
-/** The implementations: each returns, for a shape, a function (grad: boolean) => loss. */
+/**
+ * The implementations at a shape: name -> { prepare(withGrad) -> a function of nothing that
+ * returns the loss, slow }. The slow ones (hundreds of ns per element) are timed once, after
+ * the rest, and enter no ratio.
+ */
 function implementations({ rows, classes }, logits, target) {
   const grad = new Float32Array(rows * classes);
+  const direct = (run) => ({ prepare: (withGrad) => () => run(withGrad) });
   const impls = {};
   for (const [name, engine] of Object.entries(engines)) {
-    impls[`xent ${name}`] = (withGrad) => engine.crossEntropy(logits, target, { classes, grad: withGrad ? grad : false }).loss;
+    impls[`xent ${name}`] = direct((withGrad) => engine.crossEntropy(logits, target, { classes, grad: withGrad ? grad : false }).loss);
   }
   const tensor = engines.simd128.tensor(rows, classes);
   tensor.data.set(logits);
   // Zero-copy: the logits live in engine memory. The in-place gradient replaces them after the
   // first call, which changes the loss but not the work (and the check runs first).
-  impls['xent simd128 tensor'] = (withGrad) =>
-    engines.simd128.crossEntropy(tensor, target, { grad: withGrad ? 'inplace' : false }).loss;
-  impls['plain JS'] = (withGrad) => plainCrossEntropy(logits, target, classes, withGrad ? grad : undefined);
-  impls['TF.js wasm'] = 'wasm';
-  impls['TF.js cpu'] = 'cpu';
-  impls['reference f64'] = (withGrad) => reference.crossEntropy(logits, target, { classes, grad: withGrad }).loss;
-  return { impls, release: () => tensor.free() };
+  impls['xent simd128 tensor'] = direct((withGrad) =>
+    engines.simd128.crossEntropy(tensor, target, { grad: withGrad ? 'inplace' : false }).loss);
+  impls['plain JS'] = direct((withGrad) => plainCrossEntropy(logits, target, classes, withGrad ? grad : undefined));
+  const steps = [];
+  const tfjs = (backend, slow) => ({
+    slow,
+    prepare: async (withGrad) => {
+      await useBackend(backend);
+      const step = tfCrossEntropy(logits, target, classes, withGrad);
+      steps.push(step);
+      return step.run;
+    },
+  });
+  impls['TF.js wasm'] = tfjs('wasm', false);
+  impls['TF.js cpu'] = tfjs('cpu', true);
+  impls['reference f64'] = { ...direct((withGrad) => reference.crossEntropy(logits, target, { classes, grad: withGrad }).loss), slow: true };
+  // The floor: one bare exp pass over the same number of elements, from one tensor into
+  // another (in place, the values would drift from call to call).
+  const engine = engines.simd128;
+  const input = engine.tensor(rows, classes);
+  const output = engine.tensor(rows, classes);
+  input.data.fill(-1); // exp(-1) everywhere: no value is flushed, every lane does the full work
+  const floor = () => engine.kernels.vexpMinus(input.ptr, output.ptr, rows * classes);
+  const release = () => {
+    for (const t of [tensor, input, output]) t.free();
+    for (const step of steps) step.dispose();
+  };
+  return { impls, floor, release };
 }
 
-/** Median time per call in ms. */
-async function time(name, fn) {
-  const bench = new Bench(benchOptions);
+/** Samples (ms per call) of fn over `ms` milliseconds, tinybench's. */
+async function samples(name, fn, ms) {
+  const bench = new Bench({ ...benchOptions, time: ms, retainSamples: true });
   bench.add(name, fn);
   await bench.run();
   const result = bench.tasks[0].result;
   if (result.state !== 'completed') throw new Error(`${name}: ${result.state} ${result.error ?? ''}`);
-  return result.latency.p50;
+  return result.latency.samples;
+}
+
+function median(values) {
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = sorted.length >> 1;
+  return sorted.length % 2 === 1 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
+}
+
+/**
+ * The median ms per call of each task, sampled in rounds: every task for a slice of its time
+ * in each round, so that the load of a shared machine, which comes and goes, weighs on every
+ * task alike and the ratios between them hold.
+ */
+async function timeInRounds(tasks) {
+  const pooled = tasks.map(() => []);
+  for (let round = 0; round < ROUNDS; round++) {
+    for (const [k, task] of tasks.entries()) {
+      pooled[k].push(...(await samples(task.name, await task.prepare(), benchOptions.time / ROUNDS)));
+    }
+  }
+  return pooled.map(median);
 }
 
 const results = []; // { shape, impl, mode, ns }
@@ -96,40 +146,32 @@ for (const shape of shapes) {
   const elements = rows * classes;
   const { logits, target } = data(shape);
   const want = reference.crossEntropy(logits, target, { classes }).loss;
-  const { impls, release } = implementations(shape, logits, target);
+  const { impls, floor, release } = implementations(shape, logits, target);
   console.log(`\n${rows} x ${classes} (${shape.label}), reference loss ${want.toFixed(6)}`);
-  for (const [impl, make] of Object.entries(impls)) {
+  const record = (impl, mode, time) => {
+    const ns = (time * 1e6) / elements;
+    results.push({ shape, impl, mode, ns });
+    console.log(`  ${impl.padEnd(22)} ${mode} ${ns.toFixed(3).padStart(9)} ns/element`);
+  };
+  // Each implementation's loss is checked before it is timed.
+  const tasks = [];
+  for (const [impl, { prepare, slow }] of Object.entries(impls)) {
     if (impl === 'reference f64' && elements > 4e6 && flags.quick) continue;
     for (const withGrad of [false, true]) {
-      let fn = make;
-      if (typeof make === 'string') {
-        await useBackend(make);
-        fn = (() => { const step = tfCrossEntropy(logits, target, classes, withGrad); return () => step(); })();
-      }
-      const run = typeof make === 'string' ? fn : () => make(withGrad);
-      const loss = run();
-      const ok = Math.abs(loss - want) <= 1e-4 * Math.max(1, Math.abs(want));
-      if (!ok) {
-        console.log(`  ${impl.padEnd(22)} ${withGrad ? 'fwd+bwd' : 'forward'}: loss ${loss} differs from the reference: not timed`);
+      const mode = withGrad ? 'fwd+bwd' : 'forward';
+      const loss = (await prepare(withGrad))();
+      if (!(Math.abs(loss - want) <= 1e-4 * Math.max(1, Math.abs(want)))) {
+        console.log(`  ${impl.padEnd(22)} ${mode}: loss ${loss} differs from the reference: not timed`);
         continue;
       }
-      const ms = await time(impl, run);
-      const ns = (ms * 1e6) / elements;
-      results.push({ shape, impl, mode: withGrad ? 'fwd+bwd' : 'forward', ns });
-      console.log(`  ${impl.padEnd(22)} ${withGrad ? 'fwd+bwd' : 'forward'} ${ns.toFixed(3).padStart(9)} ns/element`);
+      tasks.push({ name: impl, impl, mode, slow, prepare: () => prepare(withGrad) });
     }
   }
-  // The floor: one bare exp pass over the same number of elements, from one tensor into
-  // another (in place, the values would drift from call to call).
-  const engine = engines.simd128;
-  const t = engine.tensor(rows, classes);
-  const out = engine.tensor(rows, classes);
-  t.data.fill(-1); // exp(-1) everywhere: no value is flushed, every lane does the full work
-  const ms = await time('exp floor', () => engine.kernels.vexpMinus(t.ptr, out.ptr, elements));
-  results.push({ shape, impl: 'bare exp pass', mode: 'forward', ns: (ms * 1e6) / elements });
-  console.log(`  ${'bare exp pass'.padEnd(22)} forward ${((ms * 1e6) / elements).toFixed(3).padStart(9)} ns/element`);
-  t.free();
-  out.free();
+  tasks.push({ name: 'bare exp pass', impl: 'bare exp pass', mode: 'forward', prepare: () => floor });
+  const fast = tasks.filter((t) => !t.slow);
+  const ms = new Map((await timeInRounds(fast)).map((time, k) => [fast[k], time]));
+  for (const task of tasks.filter((t) => t.slow)) ms.set(task, median(await samples(task.name, await task.prepare(), benchOptions.time)));
+  for (const task of tasks) record(task.impl, task.mode, ms.get(task));
   release();
   globalThis.gc?.();
 }
@@ -161,7 +203,7 @@ for (const shape of familyShapes) {
         console.log(`  ${op} ${mode}: loss ${got} differs from the reference ${want}: not timed`);
         continue;
       }
-      const xent = ((await time(op, () => run(engines.simd128, withGrad))) * 1e6) / (rows * classes);
+      const xent = (median(await samples(op, () => run(engines.simd128, withGrad), benchOptions.time)) * 1e6) / (rows * classes);
       const started = performance.now();
       run(reference, withGrad);
       const slow = ((performance.now() - started) * 1e6) / (rows * classes);
@@ -223,7 +265,8 @@ table(
 const report = [
   '# Benchmark results',
   '',
-  'Written by `npm run bench` (bench/run.js); ratios are of medians measured in the same run.',
+  'Written by `npm run bench` (bench/run.js); ratios are of medians measured in the same run,',
+  `each the median of samples taken in ${ROUNDS} rounds interleaved with the other implementations' (TF.js cpu and the reference: one run).`,
   'xent is the baseline simd128 build with plain Float32Array input unless the column says otherwise.',
   '',
   '```',

@@ -26,14 +26,15 @@ export async function useBackend(name) {
 /**
  * A TF.js cross-entropy step: labels as a one-hot matrix (made in int32 and cast: float32
  * oneHot returns garbage on the wasm backend), loss averaged over rows, optional gradient.
- * Returns a function of nothing that computes the loss (and gradient) and returns the loss.
+ * Returns { run, dispose }: run computes the loss (and gradient) and returns the loss; dispose
+ * frees the labels.
  */
 export function tfCrossEntropy(logits, target, classes, withGrad) {
   const rows = target.length;
   const labels = tf.tidy(() => tf.cast(tf.oneHot(tf.tensor1d(target, 'int32'), classes, 1, 0, 'int32'), 'float32'));
   const lossOf = (x) => tf.losses.softmaxCrossEntropy(labels, x);
   const valueAndGrad = tf.valueAndGrad(lossOf);
-  return () =>
+  const run = () =>
     tf.tidy(() => {
       const x = tf.tensor2d(logits, [rows, classes]);
       if (!withGrad) return lossOf(x).dataSync()[0];
@@ -41,4 +42,5 @@ export function tfCrossEntropy(logits, target, classes, withGrad) {
       grad.dataSync();
       return value.dataSync()[0];
     });
+  return { run, dispose: () => labels.dispose() };
 }
