@@ -25,7 +25,9 @@ export const WORKER_DEADLINE_NS_PER_ELEMENT = 100;
 
 /**
  * A thread waiting for a job, or for a worker to finish one, watches for it this long
- * before sleeping in Atomics.wait, whose wake-up takes tens of microseconds.
+ * before sleeping in Atomics.wait, whose wake-up takes tens of microseconds: a job's round
+ * trip measured 20-28 us (median) sleeping, 1.2-2.2 us spinning (Node 20, this machine). Long
+ * enough to span the calling thread's copies between two chunks (0.1-0.7 ms per MiB chunk).
  */
 export const SPIN_MS = 0.5;
 
