@@ -125,7 +125,7 @@ function copyIn(arena: Arena, plan: readonly ArgPlan[], buffers: Buffers, r0: nu
     if (p.halves !== undefined) {
       const staging = buffers.staging[k]! + skew(p.halves, start);
       new Uint16Array(arena.memory.buffer, staging, length).set(p.halves.subarray(start, start + length));
-      p.widen!(staging, buffers.ptr[k]!, length);
+      p.widen!(staging, chunkAddress(plan, buffers.ptr, k, r0), length);
     }
   });
 }
@@ -145,13 +145,15 @@ const SKEW_SLACK = 8;
 
 /**
  * The address of row r0's chunk of argument k in the buffers at `bases`: an argument
- * computed over another uses that one's; one copied from or to a host array is skewed by up
- * to 7 bytes to match it modulo 8 (the kernels load unaligned anyway).
+ * computed over another uses that one's; one copied from or to a host array (or widened into
+ * and then copied out to one) is skewed by up to 7 bytes to match it modulo 8 (the kernels
+ * load unaligned anyway).
  */
 function chunkAddress(plan: readonly ArgPlan[], bases: readonly Pointer[], k: number, r0: number): Pointer {
   const p = plan[k]!;
   if (p.over !== undefined) return chunkAddress(plan, bases, p.over, r0);
-  const host = p.source ?? p.dest;
+  // Widened 16-bit input has no f32 host of its own: the output computed over it does.
+  const host = p.source ?? p.dest ?? plan.find((q) => q.over === k)?.dest;
   return bases[k]! + (host === undefined ? 0 : skew(host, r0 * p.perRow));
 }
 
