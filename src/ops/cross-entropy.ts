@@ -93,11 +93,13 @@ export function crossEntropy(
   // Reduce in float64 (sum.ts). The kernels leave the z-loss term zLoss lse^2 to us.
   const total = sumOf(losses);
   let zTotal = 0;
-  for (let r = 0; zLoss !== 0 && r < rows; r++) {
-    if (indices !== undefined && indices[r] === ignoreIndex) continue;
-    const z = zLoss * lse[r]! * lse[r]!;
-    zTotal += z;
-    losses[r] = losses[r]! + z;
+  if (zLoss !== 0) {
+    for (let r = 0; r < rows; r++) {
+      if (indices !== undefined && indices[r] === ignoreIndex) continue;
+      const z = zLoss * lse[r]! * lse[r]!;
+      zTotal += z;
+      losses[r] = losses[r]! + z;
+    }
   }
   const zPart = mean ? zTotal / count : zTotal;
   const loss = (mean ? total / targetWeight : total) + zPart;
@@ -105,7 +107,6 @@ export function crossEntropy(
   if (gradOut !== undefined) result.grad = gradOut instanceof Tensor ? gradOut.data : gradOut;
   return result;
 }
-
 
 /** sum of weight[t] over the counted rows' targets t, in row order. */
 function weightOfTargets(indices: Int32Array, weight: Float32Array, ignoreIndex: number): number {
