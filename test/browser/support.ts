@@ -5,7 +5,7 @@
 import { expect } from 'vitest';
 import { createEngine, type Engine, type EngineOptions } from '../../src/index.js';
 
-export { expectField, expectLoss, expectLosses, TOLERANCE } from '../support/compare.js';
+export { expectField, expectLogProbs, expectLoss, expectLosses, TOLERANCE } from '../support/compare.js';
 export { makeLogits, makeProbs, makeTargets, rng } from '../support/data.js';
 export * as reference from '../../src/reference/index.js';
 

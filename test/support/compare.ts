@@ -8,8 +8,10 @@ import { XentError } from '../../src/errors.js';
 export const TOLERANCE = {
   /** per-row and reduced losses: |x - ref| <= tol * max(1, |ref|) */
   loss: 1e-5,
-  /** gradients, softmax, log-softmax: max |x - ref| <= tol * max |ref| over the output */
+  /** gradients, softmax: max |x - ref| <= tol * max |ref| over the output */
   field: 1e-5,
+  /** log-softmax and logProbs, per element: |x - ref| <= tol * max(1, |ref|) (expectLosses) */
+  logProb: 1e-5,
 } as const;
 
 export interface Where {
@@ -47,7 +49,12 @@ export function expectLosses(got: ArrayLike<number>, want: ArrayLike<number>, wh
     const ok = sameSpecial(g, w) ?? Math.abs(g - w) <= tol * Math.max(1, Math.abs(w));
     if (!ok && bad.length < 5) bad.push(`row ${i}: got ${g}, expected ${w}`);
   }
-  if (bad.length) expect.fail(`${where.label}: per-row values differ beyond ${tol} * max(1, |ref|):\n  ${bad.join('\n  ')}`);
+  if (bad.length) expect.fail(`${where.label}: values differ beyond ${tol} * max(1, |ref|):\n  ${bad.join('\n  ')}`);
+}
+
+/** Log-softmax and log-probs, per element: |got - want| <= tol * max(1, |want|). */
+export function expectLogProbs(got: ArrayLike<number>, want: ArrayLike<number>, where: Where): void {
+  expectLosses(got, want, where, TOLERANCE.logProb);
 }
 
 /** Below f32's smallest normal number an f32 output cannot follow a float64 reference. */
