@@ -3,7 +3,8 @@
 
 export { lse } from './kernels/lse';
 export { softmax, logSoftmax } from './kernels/softmax';
-export { crossEntropy } from './kernels/xent';
+export { crossEntropy, crossEntropyRowwise } from './kernels/xent';
+export { crossEntropyRows4 } from './kernels/xent-rows4';
 export { crossEntropyProbs } from './kernels/xent-probs';
 export { vexp, vexpMinus } from './kernels/vexp';
 

@@ -9,6 +9,9 @@ export interface Kernels {
   softmax: RowKernel;
   logSoftmax: RowKernel;
   crossEntropy: RowKernel;
+  /** crossEntropy's two paths, exported for the tests that hold them to each other. */
+  crossEntropyRowwise: RowKernel;
+  crossEntropyRows4: RowKernel;
   crossEntropyProbs: RowKernel;
   vexp(x: number, y: number, n: number): void;
   vexpMinus(x: number, y: number, n: number): void;

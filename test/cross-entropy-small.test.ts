@@ -2,7 +2,7 @@
 // xent-rows4.ts) when classes <= SMALL_CLASSES (256) and there is neither soft-capping nor
 // label smoothing; rows % 4 fill a last group whose spare lanes repeat the last row. Checked
 // against the float64 reference for every classes mod 4 and rows mod 4, past the switch-over,
-// against the row-at-a-time path (which a label smoothing of 1e-30 selects), and for results
+// against the row-at-a-time kernel (both called directly), and for results
 // that do not depend on a row's position (so that threads and chunks change no bit).
 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -11,7 +11,7 @@ import * as reference from '../src/reference/index.js';
 import type { CrossEntropyOptions } from '../src/types.js';
 import { expectField, expectLoss, expectLosses, sameBits } from './support/compare.js';
 import { DATA_CLASSES, makeLogits, makeTargets, rng } from './support/data.js';
-import { BUILDS, makeEngine } from './support/engines.js';
+import { BUILDS, makeEngine, rawKernels } from './support/engines.js';
 
 
 /** Class counts 1..40: the narrow (V < 4) and wide paths, every V mod 4. */
@@ -134,18 +134,33 @@ describe.each(BUILDS)('crossEntropy, short rows four at a time [%s]', (build) =>
     }
   });
 
-  it('agrees with the row-at-a-time path, which a label smoothing of 1e-30 selects', () => {
+  it('the four-rows kernel agrees with the row-at-a-time kernel, called directly', () => {
+    const { kernels, memory, base } = rawKernels(build);
     for (const classes of [...CLASSES, ...LONGER]) {
       const rows = 9;
       const logits = makeLogits(rows, classes, 'normal', 9 * classes);
       const target = makeTargets(rows, classes, 9 * classes + 1, 0.2);
       for (const options of [{}, { weight: weightOf(classes), zLoss: 0.01, gradScale: 2, reduction: 'sum' as const }]) {
-        const batched = engine.crossEntropy(logits, target, { classes, grad: true, ...options });
-        const general = engine.crossEntropy(logits, target, { classes, grad: true, labelSmoothing: 1e-30, ...options });
-        const label = `${build} ${rows}x${classes} ${JSON.stringify(options)} vs row at a time`;
-        expectLosses(batched.losses, general.losses, { label });
-        expectLosses(batched.lse, general.lse, { label: `${label} lse` });
-        expectField(batched.grad!, general.grad!, { label, classes });
+        const run = (path: 'rows4' | 'rowwise') => {
+          // Raw memory: logits, grad, target, weight, losses, lse, one after another.
+          const ptr = [base];
+          for (const n of [rows * classes, rows * classes, rows, classes, rows, rows]) ptr.push(ptr[ptr.length - 1]! + 4 * n);
+          const [x, grad, t, w, losses, lse] = ptr as [number, number, number, number, number, number];
+          new Float32Array(memory.buffer, x, rows * classes).set(logits);
+          new Int32Array(memory.buffer, t, rows).set(target);
+          const weight = options.weight === undefined ? 0 : w;
+          if (options.weight !== undefined) new Float32Array(memory.buffer, w, classes).set(options.weight);
+          const zLoss = options.zLoss ?? 0, scale = options.gradScale ?? 1;
+          if (path === 'rows4') kernels.crossEntropyRows4(x, grad, t, weight, losses, lse, rows, classes, -100, zLoss, scale, scale);
+          else kernels.crossEntropyRowwise(x, grad, t, weight, losses, lse, rows, classes, -100, 0, 0, zLoss, 0, scale, scale);
+          const f32 = (p: number, n: number) => new Float32Array(memory.buffer, p, n).slice();
+          return { losses: f32(losses, rows), lse: f32(lse, rows), grad: f32(grad, rows * classes) };
+        };
+        const four = run('rows4'), one = run('rowwise');
+        const label = `${build} ${rows}x${classes} ${JSON.stringify(options)} four rows vs row at a time`;
+        expectLosses(four.losses, one.losses, { label });
+        expectLosses(four.lse, one.lse, { label: `${label} lse` });
+        expectField(four.grad, one.grad, { label, classes });
       }
     }
   });

@@ -62,13 +62,13 @@ import { log1pOf } from '../math/log';
 const IOTA = memory.data<i32>([0, 1, 2, 3], 16);
 
 /**
- * crossEntropy over all `rows` rows, four at a time; returns the number of rows done (all
- * of them). Arguments as crossEntropy's; 1 <= classes <= SMALL_CLASSES, no cap or smoothing.
+ * crossEntropy over all `rows` rows, four at a time. Arguments as crossEntropy's;
+ * 1 <= classes <= SMALL_CLASSES, no cap or smoothing.
  */
 export function crossEntropyRows4(
   x: usize, grad: usize, target: usize, weight: usize, losses: usize, lses: usize,
   rows: i32, classes: i32, ignoreIndex: i32, zLoss: f32, ceScale: f64, zScale: f64,
-): i32 {
+): void {
   if (classes >= 4) {
     if (grad != 0) wideRows(x, grad, target, weight, losses, lses, rows, classes, ignoreIndex, zLoss, ceScale, zScale, true);
     else wideRows(x, grad, target, weight, losses, lses, rows, classes, ignoreIndex, zLoss, ceScale, zScale, false);
@@ -76,7 +76,6 @@ export function crossEntropyRows4(
     if (grad != 0) narrowRows(x, grad, target, weight, losses, lses, rows, classes, ignoreIndex, zLoss, ceScale, zScale, true);
     else narrowRows(x, grad, target, weight, losses, lses, rows, classes, ignoreIndex, zLoss, ceScale, zScale, false);
   }
-  return rows;
 }
 
 /** Lane r of v in all four lanes: lane0 ... lane3 (shuffle lanes must be literals). */

@@ -34,8 +34,23 @@ import { crossEntropyRows4, SMALL_CLASSES } from './xent-rows4';
  * Writes losses[r] (without z-loss) and lses[r] (0 for ignored rows, which are not read), and the gradient
  * to grad when grad != 0 (grad may equal x: in place). weight = 0 means no class weights.
  * Preconditions: targets are ignoreIndex or in [0, classes); cap = 0 means no soft-capping.
+ * Rows of up to SMALL_CLASSES classes without soft-capping or smoothing go four at a time
+ * (xent-rows4.ts), the others one at a time (crossEntropyRowwise).
  */
 export function crossEntropy(
+  x: usize, grad: usize, target: usize, weight: usize, losses: usize, lses: usize,
+  rows: i32, classes: i32, ignoreIndex: i32, weightSum: f64,
+  smoothing: f32, zLoss: f32, cap: f32, ceScale: f64, zScale: f64,
+): void {
+  if (classes <= SMALL_CLASSES && cap <= 0 && smoothing <= 0) {
+    crossEntropyRows4(x, grad, target, weight, losses, lses, rows, classes, ignoreIndex, zLoss, ceScale, zScale);
+  } else {
+    crossEntropyRowwise(x, grad, target, weight, losses, lses, rows, classes, ignoreIndex, weightSum, smoothing, zLoss, cap, ceScale, zScale);
+  }
+}
+
+/** crossEntropy one row at a time, for any row; arguments as crossEntropy's. */
+export function crossEntropyRowwise(
   x: usize, grad: usize, target: usize, weight: usize, losses: usize, lses: usize,
   rows: i32, classes: i32, ignoreIndex: i32, weightSum: f64,
   smoothing: f32, zLoss: f32, cap: f32, ceScale: f64, zScale: f64,
@@ -43,12 +58,7 @@ export function crossEntropy(
   const wantGrad = grad != 0, weighted = weight != 0, capped = cap > 0, smooth = smoothing > 0;
   const invCap: f32 = 1 / cap;
   const eps = <f64>smoothing;
-  // Rows of up to SMALL_CLASSES classes without soft-capping or smoothing all go four at a
-  // time (xent-rows4.ts); other rows go one at a time below.
-  const first = classes <= SMALL_CLASSES && !capped && !smooth
-    ? crossEntropyRows4(x, grad, target, weight, losses, lses, rows, classes, ignoreIndex, zLoss, ceScale, zScale)
-    : 0;
-  for (let r = first; r < rows; r++) {
+  for (let r = 0; r < rows; r++) {
     const row = at(x, r * classes);
     const g = at(grad, r * classes);
     const t = load<i32>(at(target, r));
@@ -102,8 +112,7 @@ export function crossEntropy(
     // (c + b W + z) p[t] - c - b w[t], written as b (W p[t] - w[t]) + z p[t] - c (1 - p[t])
     // with 1 - p[t] = rest / s: no cancellation when the target's probability is near 1.
     const pt = et / s;
-    const smoothWt = weighted ? <f64>load<f32>(at(weight, t)) : 1;
-    let gt = b * (weightSum * pt - smoothWt) + z * pt - c * (rest / s);
+    let gt = b * (weightSum * pt - wt) + z * pt - c * (rest / s);
     if (capped) gt *= softcapSlopeScalar(xt, invCap);
     store<f32>(at(g, t), <f32>gt);
   }
