@@ -18,7 +18,8 @@ import { evaluate } from './ops/evaluate.js';
 import { sigmoidFocalLoss } from './ops/focal.js';
 import { klDivergence } from './ops/kl.js';
 import type {
-  BinaryCrossEntropyOptions, EvaluateOptions, EvaluateResult, KlDivergenceOptions, LossResult, SigmoidFocalLossOptions,
+  BinaryCrossEntropyOptions, EvaluateExtrasOf, EvaluateOptions, EvaluateResult, GradOf, KlDivergenceOptions, LossResult,
+  SigmoidFocalLossOptions,
 } from './types.js';
 
 export interface EngineOptions {
@@ -106,6 +107,7 @@ async function chooseModule(
 }
 
 export class Engine implements Owner {
+  /** @internal the module's exports */
   readonly kernels: Kernels;
   readonly #simd: SimdLevel;
   readonly #shared: boolean;
@@ -164,28 +166,44 @@ export class Engine implements Owner {
     return logSoftmax(this.context(), logits, options);
   }
 
-  crossEntropy(
+  crossEntropy<const O extends CrossEntropyOptions = {}>(
     logits: Logits | Uint16Array,
     target: Int32Array | number[] | Float32Array,
-    options?: CrossEntropyOptions,
-  ): CrossEntropyResult {
-    return crossEntropy(this.context(), logits, target, options);
+    options?: O,
+  ): CrossEntropyResult & GradOf<O> {
+    return crossEntropy(this.context(), logits, target, options) as CrossEntropyResult & GradOf<O>;
   }
 
-  binaryCrossEntropy(logits: Logits, target: Float32Array, options?: BinaryCrossEntropyOptions): LossResult {
-    return binaryCrossEntropy(this.context(), logits, target, options);
+  binaryCrossEntropy<const O extends BinaryCrossEntropyOptions = {}>(
+    logits: Logits,
+    target: Float32Array,
+    options?: O,
+  ): LossResult & GradOf<O> {
+    return binaryCrossEntropy(this.context(), logits, target, options) as LossResult & GradOf<O>;
   }
 
-  sigmoidFocalLoss(logits: Logits, target: Float32Array, options?: SigmoidFocalLossOptions): LossResult {
-    return sigmoidFocalLoss(this.context(), logits, target, options);
+  sigmoidFocalLoss<const O extends SigmoidFocalLossOptions = {}>(
+    logits: Logits,
+    target: Float32Array,
+    options?: O,
+  ): LossResult & GradOf<O> {
+    return sigmoidFocalLoss(this.context(), logits, target, options) as LossResult & GradOf<O>;
   }
 
-  klDivergence(studentLogits: Logits, teacherLogits: Logits, options?: KlDivergenceOptions): LossResult {
-    return klDivergence(this.context(), studentLogits, teacherLogits, options);
+  klDivergence<const O extends KlDivergenceOptions = {}>(
+    studentLogits: Logits,
+    teacherLogits: Logits,
+    options?: O,
+  ): LossResult & GradOf<O> {
+    return klDivergence(this.context(), studentLogits, teacherLogits, options) as LossResult & GradOf<O>;
   }
 
-  evaluate(logits: Logits, target: Int32Array | number[], options?: EvaluateOptions): EvaluateResult {
-    return evaluate(this.context(), logits, target, options);
+  evaluate<const O extends EvaluateOptions = {}>(
+    logits: Logits,
+    target: Int32Array | number[],
+    options?: O,
+  ): EvaluateResult & EvaluateExtrasOf<O> {
+    return evaluate(this.context(), logits, target, options) as EvaluateResult & EvaluateExtrasOf<O>;
   }
 
   /** Frees engine memory; every later call throws XentError 'DISPOSED'. Idempotent. */

@@ -2,6 +2,7 @@
 
 export { createEngine, type Engine, type EngineOptions, type Features } from './engine.js';
 export { XentError, type XentErrorCode } from './errors.js';
-export type { Tensor } from './memory.js';
-export type { WasmSource } from './loader.js';
+export { Tensor } from './memory.js';
+export type { SimdLevel, WasmSource } from './loader.js';
+export type { Logits } from './ops/logits.js';
 export type * from './types.js';

@@ -22,6 +22,12 @@ export interface GradOptions {
   gradScale?: number;
 }
 
+/**
+ * What a result holds for sure, given the options it was asked with: `grad` when a gradient
+ * was requested (true, 'inplace' or an array); nothing more when that is not known.
+ */
+export type GradOf<O> = O extends { grad: true | 'inplace' | Float32Array } ? { grad: Float32Array } : unknown;
+
 export interface SoftmaxOptions<Out = Float32Array> extends ClassesOption, DtypeOption {
   temperature?: number;
   out?: Out;
@@ -132,6 +138,10 @@ export interface EvaluateResult<A = Float32Array> {
   topK?: { k: number; indices: Int32Array; logprobs: A };
   segments?: EvaluateSegment[];
 }
+
+/** evaluate's `topK` and `segments` results, present for sure when they were asked for. */
+export type EvaluateExtrasOf<O> = (O extends { topK: number } ? { topK: NonNullable<EvaluateResult['topK']> } : unknown) &
+  (O extends { segments: Int32Array | number[] } ? { segments: EvaluateSegment[] } : unknown);
 
 export const BINARY_CROSS_ENTROPY_OPTIONS = ['classes', 'reduction', 'weight', 'posWeight', 'grad', 'gradScale'] as const;
 export const SIGMOID_FOCAL_LOSS_OPTIONS = ['classes', 'alpha', 'gamma', 'reduction', 'grad', 'gradScale'] as const;

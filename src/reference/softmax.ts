@@ -28,12 +28,16 @@ export function logSumExp(input: FloatArray | Uint16Array, options: RowOptions =
   return out;
 }
 
-/** softmax(x / T) per row. */
+/** softmax(x / T) per row: a new Float64Array, or written into options.out. */
+export function softmax(logits: FloatArray | Uint16Array, options?: SoftmaxOptions & { out?: undefined }): Float64Array;
+export function softmax(logits: FloatArray | Uint16Array, options: SoftmaxOptions & { out: Float32Array }): Float32Array;
 export function softmax(logits: FloatArray | Uint16Array, options: SoftmaxOptions = {}): Float64Array | Float32Array {
   return softmaxRows('softmax', logits, options, (v, j, m, invT, s) => Math.exp((v[j]! - m) * invT) / s);
 }
 
-/** log softmax(x / T) per row, as (x - m) / T - log sum exp((x - m) / T). */
+/** log softmax(x / T) per row, as (x - m) / T - log sum exp((x - m) / T); out as softmax's. */
+export function logSoftmax(logits: FloatArray | Uint16Array, options?: SoftmaxOptions & { out?: undefined }): Float64Array;
+export function logSoftmax(logits: FloatArray | Uint16Array, options: SoftmaxOptions & { out: Float32Array }): Float32Array;
 export function logSoftmax(logits: FloatArray | Uint16Array, options: SoftmaxOptions = {}): Float64Array | Float32Array {
   return softmaxRows('logSoftmax', logits, options, (v, j, m, invT, s) => (v[j]! - m) * invT - Math.log(s));
 }

@@ -3,7 +3,7 @@
 // grad modes, at row lengths around the kernels' unroll and vector width.
 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Engine } from '../../src/index.js';
+import type { Engine, LossResult, Tensor } from '../../src/index.js';
 import {
   BUILDS, copy, expectField, expectLoss, expectLosses, makeEngine, makeLogits, makeTargets, reference, rng,
 } from './support.js';
@@ -113,22 +113,25 @@ describe.each(BUILDS)('binaryCrossEntropy, sigmoidFocalLoss, klDivergence, evalu
     const teacher = makeLogits(rows, classes, 'normal', 62);
     const target = unitTargets(rows * classes, 63);
     const t = engine.tensor(rows, classes);
-    for (const op of ['binaryCrossEntropy', 'sigmoidFocalLoss', 'klDivergence'] as const) {
-      const second = op === 'klDivergence' ? teacher : target;
-      const flat = engine[op](x, second, { classes, grad: true });
+    for (const name of ['binaryCrossEntropy', 'sigmoidFocalLoss', 'klDivergence'] as const) {
+      const second = name === 'klDivergence' ? teacher : target;
+      // Each method narrows its result by its own options' type: one signature for all three here.
+      const op = (logits: Float32Array | Tensor, y: Float32Array, options: object): LossResult =>
+        (engine[name] as (logits: Float32Array | Tensor, y: Float32Array, options: object) => LossResult)(logits, y, options);
+      const flat = op(x, second, { classes, grad: true });
       t.data.set(x);
-      const viaTensor = engine[op](t, second, { grad: true });
-      expect(viaTensor.loss, `${op} [${build}] Tensor loss`).toBe(flat.loss);
-      expect(viaTensor.losses, `${op} [${build}] Tensor losses`).toEqual(flat.losses);
-      expect(viaTensor.grad, `${op} [${build}] Tensor grad`).toEqual(flat.grad);
+      const viaTensor = op(t, second, { grad: true });
+      expect(viaTensor.loss, `${name} [${build}] Tensor loss`).toBe(flat.loss);
+      expect(viaTensor.losses, `${name} [${build}] Tensor losses`).toEqual(flat.losses);
+      expect(viaTensor.grad, `${name} [${build}] Tensor grad`).toEqual(flat.grad);
       const out = new Float32Array(rows * classes);
-      expect(engine[op](x, second, { classes, grad: out }).grad).toBe(out);
-      expect(out, `${op} [${build}] grad into an array`).toEqual(flat.grad);
+      expect(op(x, second, { classes, grad: out }).grad).toBe(out);
+      expect(out, `${name} [${build}] grad into an array`).toEqual(flat.grad);
       const logits = copy(x);
-      expect(engine[op](logits, second, { classes, grad: 'inplace' }).grad).toBe(logits);
-      expect(logits, `${op} [${build}] grad in place`).toEqual(flat.grad);
-      engine[op](t, second, { grad: 'inplace' });
-      expect(t.data, `${op} [${build}] grad in place over a Tensor`).toEqual(flat.grad);
+      expect(op(logits, second, { classes, grad: 'inplace' }).grad).toBe(logits);
+      expect(logits, `${name} [${build}] grad in place`).toEqual(flat.grad);
+      op(t, second, { grad: 'inplace' });
+      expect(t.data, `${name} [${build}] grad in place over a Tensor`).toEqual(flat.grad);
     }
     t.free();
   });
