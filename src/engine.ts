@@ -1,4 +1,4 @@
-// createEngine: loads the module, owns its memory, and exposes the operations of API.md.
+// createEngine: loads the module, owns its memory, and exposes the operations of docs/API.md.
 
 import { XentError } from './errors.js';
 import type { Kernels } from './kernels.js';

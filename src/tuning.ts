@@ -10,7 +10,7 @@ export const CHUNK_BYTES = 1 << 20;
 /** Engine memory at creation, before anything grows it. */
 export const INITIAL_MEMORY_BYTES = 4 << 20;
 
-/** API.md's default cap on linear memory. */
+/** docs/API.md's default cap on linear memory. */
 export const DEFAULT_MAX_MEMORY_BYTES = 256 << 20;
 
 /**

@@ -1,4 +1,4 @@
-// The public option and result types of API.md. Results are generic in their array type:
+// The public option and result types of docs/API.md. Results are generic in their array type:
 // the engine returns Float32Array, the float64 reference Float64Array.
 
 import type { Reduction } from './options.js';

@@ -12,7 +12,7 @@ import { torchOptions } from './support/torch-args.js';
 import { TORCH_VERSION, torchCases } from './support/vectors.js';
 
 /**
- * The gradient against the reference: API.md's tolerance, 1e-5 * max |ref| over the output,
+ * The gradient against the reference: docs/API.md's tolerance, 1e-5 * max |ref| over the output,
  * plus at each entry the rounding of the probabilities it is the difference of, 4 f32 ulps of
  * max(p_s, p_t) (or 2^-126, below which the kernel's exp flushes to 0) times invT * scale.
  * That second term matters only where the two distributions agree to below f32 resolution (a

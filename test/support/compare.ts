@@ -1,10 +1,10 @@
-// Comparison against an oracle with the tolerances of API.md, kept in one table. A failure
+// Comparison against an oracle with the tolerances of docs/API.md, kept in one table. A failure
 // names what was compared and shows the first few mismatches with their row and column.
 
 import { expect } from 'vitest';
 import { XentError } from '../../src/errors.js';
 
-/** API.md's accuracy promise. */
+/** docs/API.md's accuracy promise. */
 export const TOLERANCE = {
   /** per-row and reduced losses: |x - ref| <= tol * max(1, |ref|) */
   loss: 1e-5,
