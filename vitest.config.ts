@@ -9,8 +9,9 @@ import { LAUNCH_OPTIONS, browserTestsRun, skipNotice } from './test/browser/chro
 const node: TestProjectInlineConfiguration = {
   test: {
     name: 'node',
+    // test/browser/driven: Node tests that drive Chromium through Playwright (pages, threads).
     include: ['test/**/*.test.ts'],
-    exclude: [...configDefaults.exclude, 'test/browser/**'],
+    exclude: [...configDefaults.exclude, 'test/browser/*.test.ts'],
     // Node 20 compiles relaxed SIMD only behind this flag; the tests run both builds.
     execArgv: ['--experimental-wasm-relaxed-simd'],
     testTimeout: 120_000,
@@ -21,7 +22,7 @@ const node: TestProjectInlineConfiguration = {
 const browser: TestProjectInlineConfiguration = {
   test: {
     name: 'browser',
-    include: ['test/browser/**/*.test.ts'],
+    include: ['test/browser/*.test.ts'],
     testTimeout: 60_000,
     hookTimeout: 60_000,
     browser: {

@@ -1,5 +1,5 @@
 // Where the browser tests find Chromium, and with which flags. Shared by vitest.config.ts (the
-// browser project) and the Node tests that drive pages with playwright-core (test/page.test.ts,
+// browser project) and the Node tests that drive pages with playwright-core (test/browser/driven/,
 // test/vite-app.test.ts), which also start scripts/serve.js through serveStatic. Node-side only.
 //
 // Chromium comes from Debian (`apt-get install chromium`, as .ci/run does); Playwright never

@@ -110,6 +110,19 @@ export function sameBits(a: ArrayBufferView, b: ArrayBufferView): boolean {
   return true;
 }
 
+/**
+ * got and want hold the same bytes (NaN payloads included); names the first differing element.
+ * Much faster than toEqual on millions of values.
+ */
+export function expectBitIdentical(got: Float32Array | Int32Array, want: Float32Array | Int32Array, label: string): void {
+  expect(got.length, `${label}: length`).toBe(want.length);
+  const a = new Uint32Array(got.buffer, got.byteOffset, got.length);
+  const b = new Uint32Array(want.buffer, want.byteOffset, want.length);
+  for (let i = 0; i < a.length; i++) {
+    if (a[i] !== b[i]) expect.fail(`${label}: first difference at index ${i}: got ${got[i]}, expected ${want[i]}`);
+  }
+}
+
 /** The XentError fn throws; fails the test if it throws nothing or something else. */
 export function thrown(fn: () => unknown): XentError {
   try {

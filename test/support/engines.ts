@@ -1,16 +1,10 @@
-// The builds every engine test runs against. vitest starts its workers with
-// --experimental-wasm-relaxed-simd (vitest.config.ts), so Node 20 runs both.
+// The builds and their engines (builds.ts), and the raw kernels of a build, for Node tests.
 
 import { readFileSync } from 'node:fs';
-import { createEngine, type Engine } from '../../src/index.js';
 import type { Kernels } from '../../src/kernels.js';
+import type { Build } from './builds.js';
 
-export const BUILDS = ['baseline', 'relaxed'] as const;
-export type Build = (typeof BUILDS)[number];
-
-export function makeEngine(build: Build, options: Parameters<typeof createEngine>[0] = {}): Promise<Engine> {
-  return createEngine({ simd: build, ...options });
-}
+export { BUILDS, makeEngine, type Build } from './builds.js';
 
 const FILES: Record<Build, string> = { baseline: 'xent.wasm', relaxed: 'xent-relaxed.wasm' };
 

@@ -11,15 +11,15 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import * as reference from '../src/reference/index.js';
-import { importGraph, sizes } from '../scripts/size.js';
-import { LAUNCH_OPTIONS, browserTestsRun, serveStatic, skipNotice } from './browser/chromium.js';
-import { expectField, expectLoss } from './support/compare.js';
+import * as reference from '../../../src/reference/index.js';
+import { importGraph, sizes } from '../../../scripts/size.js';
+import { LAUNCH_OPTIONS, browserTestsRun, serveStatic, skipNotice } from '../chromium.js';
+import { expectField, expectLoss } from '../../support/compare.js';
 
 const run = browserTestsRun();
 if (!run) console.warn(`\n${skipNotice('test/page.test.ts (the browser demo in Chromium)')}\n`);
 
-const BUILT = ['../dist/index.js', '../build/xent.wasm', '../build/xent-relaxed.wasm'].map((p) => new URL(p, import.meta.url));
+const BUILT = ['../../../dist/index.js', '../../../build/xent.wasm', '../../../build/xent-relaxed.wasm'].map((p) => new URL(p, import.meta.url));
 
 /** What the playground shows, read back from the DOM (data-value holds each number in full). */
 async function readPlayground(page: Page) {

@@ -4,7 +4,7 @@
 
 import { chromium, type Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { LAUNCH_OPTIONS, browserTestsRun, serveStatic, skipNotice } from './browser/chromium.js';
+import { LAUNCH_OPTIONS, browserTestsRun, serveStatic, skipNotice } from '../chromium.js';
 
 const run = browserTestsRun();
 if (!run) console.warn(`\n${skipNotice('test/browser-threads.test.ts (threads in Chromium)')}\n`);
