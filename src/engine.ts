@@ -21,6 +21,12 @@ import type {
   BinaryCrossEntropyOptions, EvaluateOptions, EvaluateResult, KlDivergenceOptions, LossResult, SigmoidFocalLossOptions,
 } from './types.js';
 
+import { logProbs } from './ops/log-probs.js';
+import { crossEntropyShard, crossEntropyShardGrad } from './ops/shards.js';
+import type {
+  CrossEntropyShardGradOptions, CrossEntropyShardOptions, CrossEntropyShardPart, LogProbsOptions, LogProbsResult,
+} from './types.js';
+
 export interface EngineOptions {
   threads?: number | 'auto';
   simd?: 'auto' | 'relaxed' | 'baseline';
@@ -186,6 +192,24 @@ export class Engine implements Owner {
 
   evaluate(logits: Logits, target: Int32Array | number[], options?: EvaluateOptions): EvaluateResult {
     return evaluate(this.context(), logits, target, options);
+  }
+
+  logProbs(logits: Logits | Uint16Array, ids: Int32Array | number[], options?: LogProbsOptions): LogProbsResult {
+    return logProbs(this.context(), logits, ids, options);
+  }
+
+  /** One shard's per-row partial results, for mergeCrossEntropyShards. */
+  crossEntropyShard(logits: Logits | Uint16Array, target: Int32Array | number[], options: CrossEntropyShardOptions): CrossEntropyShardPart {
+    return crossEntropyShard(this.context(), logits, target, options);
+  }
+
+  /** The gradient of the merged loss with respect to one shard's logits. */
+  crossEntropyShardGrad(
+    logits: Logits | Uint16Array,
+    target: Int32Array | number[],
+    options: CrossEntropyShardGradOptions,
+  ): { grad: Float32Array } {
+    return crossEntropyShardGrad(this.context(), logits, target, options);
   }
 
   /** Frees engine memory; every later call throws XentError 'DISPOSED'. Idempotent. */

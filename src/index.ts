@@ -5,3 +5,4 @@ export { XentError, type XentErrorCode } from './errors.js';
 export type { Tensor } from './memory.js';
 export type { WasmSource } from './loader.js';
 export type * from './types.js';
+export { mergeCrossEntropyShards } from './ops/shards.js';
