@@ -2,6 +2,8 @@
 // crossEntropyShardGrad against crossEntropy on the whole logits (the float64 reference and
 // the engine), for every option that composes across shards.
 
+import { spawnSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createEngine, mergeCrossEntropyShards, type Engine } from '../src/index.js';
@@ -322,5 +324,19 @@ describe('vocabulary shards with two threads', () => {
     expect(b.merged.loss).toBe(a.merged.loss);
     a.parts.forEach((p, i) => expect(sameBits(b.parts[i]!.sumExp, p.sumExp) && sameBits(b.parts[i]!.gap!, p.gap!)).toBe(true));
     a.grads.forEach((g, i) => expect(sameBits(b.grads[i] as Float32Array, g as Float32Array)).toBe(true));
+  });
+});
+
+describe('examples/shards/vocab-parallel.js', () => {
+  it('splits a vocabulary across worker threads, merges, and matches crossEntropy on the whole logits', () => {
+    const script = fileURLToPath(new URL('../examples/shards/vocab-parallel.js', import.meta.url));
+    for (const workers of ['3', '1']) {
+      const run = spawnSync(process.execPath, [script, workers], { encoding: 'utf8', timeout: 60_000 });
+      expect(run.stderr).toBe('');
+      expect(run.status).toBe(0);
+      const [, sharded, whole] = /sharded loss ([\d.]+), whole-logits loss ([\d.]+)/.exec(run.stdout) ?? [];
+      expect(Number(sharded)).toBeCloseTo(Number(whole), 5);
+      expect(run.stdout).toContain(`${workers} workers, 16 rows x 50257 classes, 13 rows counted`);
+    }
   });
 });
