@@ -3,12 +3,12 @@
 // bad ids.
 
 import fc from 'fast-check';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createEngine, type Engine } from '../src/index.js';
+import { beforeAll, describe, expect, it } from 'vitest';
+import type { Engine } from '../src/index.js';
 import * as reference from '../src/reference/index.js';
 import { expectLosses, expectXentError, sameBits } from './support/compare.js';
 import { DATA_CLASSES, TEST_SHAPES, makeLogits, rng } from './support/data.js';
-import { BUILDS, makeEngine } from './support/engines.js';
+import { BUILDS, enginesOneAndTwoThreads, makeEngine } from './support/engines.js';
 
 /** rows * k ids: random classes, the last class, and padding (ignoreIndex) at the end of some rows. */
 function makeIds(rows: number, classes: number, k: number, seed: number, ignoreIndex = -100): Int32Array {
@@ -160,18 +160,10 @@ describe.each(BUILDS)('logProbs [%s]', (build) => {
 });
 
 describe('logProbs with two threads', () => {
-  let one: Engine;
-  let two: Engine;
-  beforeAll(async () => {
-    one = await createEngine({ simd: 'baseline' });
-    two = await createEngine({ simd: 'baseline', threads: 2 });
-  });
-  afterAll(() => {
-    one.dispose();
-    two.dispose();
-  });
+  const engines = enginesOneAndTwoThreads();
 
   it('gives the bits of one thread, in chunks and on a tensor', () => {
+    const { one, two } = engines;
     const rows = 3000, classes = 1000;
     const logits = makeLogits(rows, classes, 'normal', 31);
     const ids = makeIds(rows, classes, 3, 32);

@@ -5,13 +5,13 @@
 import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import fc from 'fast-check';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createEngine, mergeCrossEntropyShards, type Engine } from '../src/index.js';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { mergeCrossEntropyShards, type Engine } from '../src/index.js';
 import * as reference from '../src/reference/index.js';
 import type { CrossEntropyShardPart, MergedCrossEntropy } from '../src/types.js';
 import { expectField, expectLoss, expectLosses, expectXentError, sameBits } from './support/compare.js';
 import { DATA_CLASSES, makeLogits, makeTargets, rng } from './support/data.js';
-import { BUILDS, makeEngine } from './support/engines.js';
+import { BUILDS, enginesOneAndTwoThreads, makeEngine } from './support/engines.js';
 
 /** Options of crossEntropy on the whole logits; weight has all classes. */
 interface WholeOptions {
@@ -301,18 +301,10 @@ describe.each(BUILDS)('vocabulary shards [%s]', (build) => {
 });
 
 describe('vocabulary shards with two threads', () => {
-  let one: Engine;
-  let two: Engine;
-  beforeAll(async () => {
-    one = await createEngine({ simd: 'baseline' });
-    two = await createEngine({ simd: 'baseline', threads: 2 });
-  });
-  afterAll(() => {
-    one.dispose();
-    two.dispose();
-  });
+  const engines = enginesOneAndTwoThreads();
 
   it('parts and gradients have the bits of one thread', () => {
+    const { one, two } = engines;
     const classes = 4000, rowsHere = 300;
     const logits = makeLogits(rowsHere, classes, 'normal', 81);
     const target = makeTargets(rowsHere, classes, 82, 0.1);

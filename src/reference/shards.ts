@@ -12,6 +12,20 @@ import { logitValues, logitsShape, row, rowMax, softcap, sumExp, type FloatArray
 
 export { mergeCrossEntropyShards } from '../ops/shards.js';
 
+/** The checked options, logits and placement of a shard. */
+function readShard(
+  op: string,
+  input: FloatArray | Uint16Array,
+  target: unknown,
+  options: CrossEntropyShardOptions | CrossEntropyShardGradOptions,
+  allowed: readonly string[],
+) {
+  checkOptionKeys(op, options, allowed);
+  const logits = logitValues(op, input, options.dtype);
+  const shape = logitsShape(op, logits, options.classes);
+  return { logits, shape, s: shardSetting(op, shape, target, options) };
+}
+
 /** A shard's per-row partial results (see CrossEntropyShardPart), in float64. */
 export function crossEntropyShard(
   input: FloatArray | Uint16Array,
@@ -19,11 +33,8 @@ export function crossEntropyShard(
   options = {} as CrossEntropyShardOptions,
 ): CrossEntropyShardPart<Float64Array> {
   const op = 'crossEntropyShard';
-  checkOptionKeys(op, options, CROSS_ENTROPY_SHARD_OPTIONS);
-  const logits = logitValues(op, input, options.dtype);
-  const shape = logitsShape(op, logits, options.classes);
+  const { logits, shape, s } = readShard(op, input, target, options, CROSS_ENTROPY_SHARD_OPTIONS);
   const { rows, classes } = shape;
-  const s = shardSetting(op, shape, target, options);
   const weight = options.weight === undefined ? undefined : float32Of(op, "weight (this shard's slice)", options.weight, classes);
   const w = (c: number) => (weight === undefined ? 1 : weight[c]!);
   let weightSum = 0;
@@ -64,11 +75,8 @@ export function crossEntropyShardGrad(
   options = {} as CrossEntropyShardGradOptions,
 ): { grad: Float64Array | Float32Array } {
   const op = 'crossEntropyShardGrad';
-  checkOptionKeys(op, options, CROSS_ENTROPY_SHARD_GRAD_OPTIONS);
-  const logits = logitValues(op, input, options.dtype);
-  const shape = logitsShape(op, logits, options.classes);
+  const { logits, shape, s } = readShard(op, input, target, options, CROSS_ENTROPY_SHARD_GRAD_OPTIONS);
   const { rows, classes } = shape;
-  const s = shardSetting(op, shape, target, options);
   const g = shardGradSetting(op, shape, s, options);
   const out = g.grad === 'new' ? new Float64Array(rows * classes) : g.grad === 'inplace' ? (input as Float32Array) : g.grad;
   const w = (c: number) => (g.weight === undefined ? 1 : g.weight[c]!);
