@@ -222,6 +222,20 @@ describe.each(BUILDS)('vocabulary shards [%s]', (build) => {
     }), 'BAD_OPTION', /'inplace' needs f32 logits/);
   });
 
+  it("logits near 1e4: the merge's float64 lse keeps the gradient's digits that an f32 lse loses", () => {
+    const classes = 64;
+    const logits = new Float32Array(4 * classes).map((_, i) => 1e4 + (i % classes) * 0.37 + Math.sin(i));
+    const target = Int32Array.from([3, 60, 10, 0]);
+    const want = reference.crossEntropy(logits, target, { classes, grad: true }).grad as Float64Array;
+    const place = { classes, offset: 0, totalClasses: classes };
+    const merged = mergeCrossEntropyShards([engine.crossEntropyShard(logits, target, place)]);
+    const gradWith = (lse: Float32Array | Float64Array) =>
+      engine.crossEntropyShardGrad(logits, target, { ...place, lse, denominator: merged.denominator, count: merged.count, grad: true }).grad;
+    expectField(gradWith(merged.lse), want, { label: `${build} lse near 1e4`, classes });
+    const error = Math.max(...gradWith(Float32Array.from(merged.lse)).map((g, i) => Math.abs(g - want[i]!)));
+    expect(error, 'an f32 lse is off by up to half an ulp of 1e4').toBeGreaterThan(1e-5 * Math.max(...want.map(Math.abs)));
+  });
+
   it('bad parts and options are refused with a XentError', () => {
     const classes = 20;
     const logits = makeLogits(4, classes, 'normal', 71);
