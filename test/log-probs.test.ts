@@ -8,7 +8,8 @@ import type { Engine } from '../src/index.js';
 import * as reference from '../src/reference/index.js';
 import { expectLosses, expectXentError, sameBits } from './support/compare.js';
 import { DATA_CLASSES, TEST_SHAPES, makeLogits, rng } from './support/data.js';
-import { BUILDS, enginesOneAndTwoThreads, makeEngine } from './support/engines.js';
+import { BUILDS, makeEngine } from './support/engines.js';
+import { enginesOneAndTwoThreads } from './support/thread-engines.js';
 
 /** rows * k ids: random classes, the last class, and padding (ignoreIndex) at the end of some rows. */
 function makeIds(rows: number, classes: number, k: number, seed: number, ignoreIndex = -100): Int32Array {

@@ -11,7 +11,8 @@ import * as reference from '../src/reference/index.js';
 import type { CrossEntropyShardPart, MergedCrossEntropy } from '../src/types.js';
 import { expectField, expectLoss, expectLosses, expectXentError, sameBits } from './support/compare.js';
 import { DATA_CLASSES, makeLogits, makeTargets, rng } from './support/data.js';
-import { BUILDS, enginesOneAndTwoThreads, makeEngine } from './support/engines.js';
+import { BUILDS, makeEngine } from './support/engines.js';
+import { enginesOneAndTwoThreads } from './support/thread-engines.js';
 
 /** Options of crossEntropy on the whole logits; weight has all classes. */
 interface WholeOptions {

@@ -2,7 +2,6 @@
 // --experimental-wasm-relaxed-simd (vitest.config.ts), so Node 20 runs both.
 
 import { readFileSync } from 'node:fs';
-import { afterAll, beforeAll } from 'vitest';
 import { createEngine, type Engine } from '../../src/index.js';
 import type { Kernels } from '../../src/kernels.js';
 
@@ -22,18 +21,4 @@ export function rawKernels(build: Build, pages = 64): { kernels: Kernels; memory
   const instance = new WebAssembly.Instance(new WebAssembly.Module(bytes), { env: { memory } });
   const kernels = instance.exports as unknown as Kernels;
   return { kernels, memory, base: kernels.heapBase() };
-}
-
-/** A one-thread and a two-thread engine (baseline build), made before and disposed after the enclosing tests. */
-export function enginesOneAndTwoThreads(): { one: Engine; two: Engine } {
-  const pair = {} as { one: Engine; two: Engine };
-  beforeAll(async () => {
-    pair.one = await createEngine({ simd: 'baseline' });
-    pair.two = await createEngine({ simd: 'baseline', threads: 2 });
-  });
-  afterAll(() => {
-    pair.one.dispose();
-    pair.two.dispose();
-  });
-  return pair;
 }
