@@ -23,3 +23,5 @@ export { klDivergence } from './kernels/kl';
 export { evaluate } from './kernels/evaluate';
 export { vlog, vlog1p } from './math/log';
 export { widenF16, widenBf16 } from './kernels/widen';
+export { logProbs } from './kernels/log-probs';
+export { crossEntropyShard, crossEntropyShardGrad } from './kernels/xent-shard';

@@ -22,6 +22,12 @@ import type {
   SigmoidFocalLossOptions,
 } from './types.js';
 
+import { logProbs } from './ops/log-probs.js';
+import { crossEntropyShard, crossEntropyShardGrad } from './ops/shards.js';
+import type {
+  CrossEntropyShardGradOptions, CrossEntropyShardOptions, CrossEntropyShardPart, LogProbsOptions, LogProbsResult,
+} from './types.js';
+
 export interface EngineOptions {
   threads?: number | 'auto';
   simd?: 'auto' | 'relaxed' | 'baseline';
@@ -204,6 +210,24 @@ export class Engine implements Owner {
     options?: O,
   ): EvaluateResult & EvaluateExtrasOf<O> {
     return evaluate(this.context(), logits, target, options) as EvaluateResult & EvaluateExtrasOf<O>;
+  }
+
+  logProbs(logits: Logits | Uint16Array, ids: Int32Array | number[], options?: LogProbsOptions): LogProbsResult {
+    return logProbs(this.context(), logits, ids, options);
+  }
+
+  /** One shard's per-row partial results, for mergeCrossEntropyShards. */
+  crossEntropyShard(logits: Logits | Uint16Array, target: Int32Array | number[], options: CrossEntropyShardOptions): CrossEntropyShardPart {
+    return crossEntropyShard(this.context(), logits, target, options);
+  }
+
+  /** The gradient of the merged loss with respect to one shard's logits. */
+  crossEntropyShardGrad(
+    logits: Logits | Uint16Array,
+    target: Int32Array | number[],
+    options: CrossEntropyShardGradOptions,
+  ): { grad: Float32Array } {
+    return crossEntropyShardGrad(this.context(), logits, target, options);
   }
 
   /** Frees engine memory; every later call throws XentError 'DISPOSED'. Idempotent. */

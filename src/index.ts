@@ -6,3 +6,4 @@ export { Tensor } from './memory.js';
 export type { SimdLevel, WasmSource } from './loader.js';
 export type { Logits } from './ops/logits.js';
 export type * from './types.js';
+export { mergeCrossEntropyShards } from './ops/shards.js';

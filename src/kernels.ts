@@ -23,4 +23,7 @@ export interface Kernels {
   vlog1p(x: number, y: number, n: number): void;
   widenF16(halves: number, floats: number, n: number): void;
   widenBf16(halves: number, floats: number, n: number): void;
+  logProbs: RowKernel;
+  crossEntropyShard: RowKernel;
+  crossEntropyShardGrad: RowKernel;
 }

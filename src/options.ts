@@ -88,6 +88,7 @@ export function sparseTarget(
   target: unknown,
   shape: Shape,
   ignoreIndex: number,
+  what = 'target',
 ): Int32Array {
   let indices: Int32Array;
   if (target instanceof Int32Array) {
@@ -96,7 +97,7 @@ export function sparseTarget(
     indices = new Int32Array(target.length);
     target.forEach((t: unknown, row) => {
       if (typeof t !== 'number' || !Number.isInteger(t) || t !== (t | 0)) {
-        throw new XentError('TARGET_OUT_OF_RANGE', `${op}: target[${row}] = ${describe(t)} is not an integer class index`);
+        throw new XentError('TARGET_OUT_OF_RANGE', `${op}: ${what}[${row}] = ${describe(t)} is not an integer class index`);
       }
       indices[row] = t;
     });
@@ -108,14 +109,14 @@ export function sparseTarget(
     );
   }
   if (indices.length !== shape.rows) {
-    throw new XentError('SHAPE_MISMATCH', `${op}: target has ${indices.length} entries, expected one per row (${shape.rows})`);
+    throw new XentError('SHAPE_MISMATCH', `${op}: ${what} has ${indices.length} entries, expected one per row (${shape.rows})`);
   }
   for (let row = 0; row < indices.length; row++) {
     const t = indices[row]!;
     if ((t < 0 || t >= shape.classes) && t !== ignoreIndex) {
       throw new XentError(
         'TARGET_OUT_OF_RANGE',
-        `${op}: target[${row}] = ${t} is out of range [0, ${shape.classes}) and is not ignoreIndex (${ignoreIndex})`,
+        `${op}: ${what}[${row}] = ${t} is out of range [0, ${shape.classes}) and is not ignoreIndex (${ignoreIndex})`,
       );
     }
   }

@@ -147,3 +147,97 @@ export const BINARY_CROSS_ENTROPY_OPTIONS = ['classes', 'reduction', 'weight', '
 export const SIGMOID_FOCAL_LOSS_OPTIONS = ['classes', 'alpha', 'gamma', 'reduction', 'grad', 'gradScale'] as const;
 export const KL_DIVERGENCE_OPTIONS = ['classes', 'temperature', 'reduction', 'grad', 'gradScale'] as const;
 export const EVALUATE_OPTIONS = ['classes', 'ignoreIndex', 'topK', 'segments'] as const;
+
+/** logProbs: the log-probabilities of k given classes per row. */
+export interface LogProbsOptions extends ClassesOption, DtypeOption {
+  /** An id equal to this pads a ragged list; its log-prob is -Infinity. Default -100. */
+  ignoreIndex?: number;
+}
+
+export interface LogProbsResult<A = Float32Array> {
+  /** rows * k: log softmax(logits[r])[ids[r * k + j]]. */
+  logprobs: A;
+  /** Per row log-sum-exp of the logits. */
+  lse: A;
+}
+
+export const LOG_PROBS_OPTIONS = ['classes', 'dtype', 'ignoreIndex'] as const;
+
+/** Where a shard sits: classes [offset, offset + classes) of totalClasses. */
+export interface ShardPlacement extends ClassesOption, DtypeOption {
+  offset: number;
+  totalClasses: number;
+  /** Default -100. */
+  ignoreIndex?: number;
+  labelSmoothing?: number;
+  /** cap tanh(x / cap) before the softmax; default off. */
+  softcap?: number;
+}
+
+export interface CrossEntropyShardOptions extends ShardPlacement {
+  /** This shard's slice of the class weights: `classes` values. */
+  weight?: Float32Array;
+}
+
+/**
+ * One shard's per-row partial results: a plain, structured-clonable object. Per row r (zeros
+ * for ignored rows), with v the shard's (soft-capped) logits and w its class weights (ones
+ * when absent): max[r] = m = max_c v[c], sumExp[r] = sum_c exp(v[c] - m), targetLogit[r] and
+ * targetWeight[r] = v[t] and w[t] when the target t is in this shard (else 0), and, with label
+ * smoothing, gap[r] = sum_c w[c] (m - v[c]).
+ */
+export interface CrossEntropyShardPart<A = Float32Array> {
+  offset: number;
+  classes: number;
+  totalClasses: number;
+  rows: number;
+  ignoreIndex: number;
+  /** 0: no soft-capping. */
+  softcap: number;
+  /** Whether class weights were given. */
+  weighted: boolean;
+  /** Sum of this shard's class weights (classes when there are none). */
+  weightSum: number;
+  /** The class-index targets, in [0, totalClasses) or ignoreIndex. */
+  target: Int32Array;
+  max: A;
+  sumExp: Float64Array;
+  targetLogit: A;
+  targetWeight: A;
+  /** Only when labelSmoothing > 0. */
+  gap?: Float64Array;
+}
+
+export interface MergeCrossEntropyShardsOptions {
+  reduction?: Reduction;
+  /** Must be the parts' own. Default -100. */
+  ignoreIndex?: number;
+  /** > 0 needs parts computed with label smoothing. */
+  labelSmoothing?: number;
+  zLoss?: number;
+}
+
+/** crossEntropy's result for the whole logits, in float64, and the 'mean' divisor. */
+export interface MergedCrossEntropy extends CrossEntropyResult<Float64Array> {
+  /** Sum of the counted rows' target weights (count without class weights). */
+  denominator: number;
+}
+
+export interface CrossEntropyShardGradOptions extends ShardPlacement, GradOptions {
+  /** Per row log-sum-exp over all classes (the merge's lse; a Float32Array loses digits). */
+  lse: Float32Array | Float64Array;
+  denominator: number;
+  count: number;
+  reduction?: Reduction;
+  /** The whole class-weight vector (totalClasses values): a row's scale needs its target's weight. */
+  weight?: Float32Array;
+  zLoss?: number;
+}
+
+export const CROSS_ENTROPY_SHARD_OPTIONS = [
+  'classes', 'dtype', 'offset', 'totalClasses', 'ignoreIndex', 'labelSmoothing', 'weight', 'softcap',
+] as const;
+export const MERGE_CROSS_ENTROPY_SHARDS_OPTIONS = ['reduction', 'ignoreIndex', 'labelSmoothing', 'zLoss'] as const;
+export const CROSS_ENTROPY_SHARD_GRAD_OPTIONS = [
+  ...CROSS_ENTROPY_SHARD_OPTIONS, 'lse', 'denominator', 'count', 'reduction', 'zLoss', 'grad', 'gradScale',
+] as const;

@@ -25,7 +25,7 @@ export function lse(x: usize, out: usize, rows: i32, cols: i32): void {
 }
 
 /** Whether any x[i], i < n, is NaN. Only rows with an infinite max come here. */
-function rowHasNaN(x: usize, n: i32): bool {
+export function rowHasNaN(x: usize, n: i32): bool {
   for (let i = 0; i < n; i++) {
     const v = load<f32>(at(x, i));
     if (v != v) return true;

@@ -98,17 +98,7 @@ export function crossEntropyRowwise(
     const c = ceScale * (1 - eps) * wt;
     const b = ceScale * eps / classes;
     const z = zLoss != 0 ? zScale * 2 * <f64>zLoss * lse : 0;
-    const pScale = <f32>((c + b * weightSum + z) / s);
-    const smoothTerm = <f32>b;
-    if (capped) {
-      if (smooth && weighted) gradPass(row, g, weight, classes, pScale, smoothTerm, m, cap, true, true);
-      else gradPass(row, g, weight, classes, pScale, smoothTerm, m, cap, true, false);
-    } else if (!smooth) {
-      scaleRow(g, classes, pScale); // no smoothing term: the common case is a plain scale
-    } else {
-      if (weighted) gradPass(g, g, weight, classes, pScale, smoothTerm, m, cap, false, true);
-      else gradPass(g, g, weight, classes, pScale, smoothTerm, m, cap, false, false);
-    }
+    gradRow(row, g, weight, classes, <f32>((c + b * weightSum + z) / s), <f32>b, m, cap, capped, smooth, weighted);
     // (c + b W + z) p[t] - c - b w[t], written as b (W p[t] - w[t]) + z p[t] - c (1 - p[t])
     // with 1 - p[t] = rest / s: no cancellation when the target's probability is near 1.
     const pt = et / s;
@@ -139,7 +129,7 @@ function othersSum(u: usize, n: i32, t: i32, s: f64, et: f64, m: f32, cap: f32, 
 }
 
 /** rowSumExp with its flags turned into compile-time constants, one branch per use. */
-function sumExpPass(
+export function sumExpPass(
   v: usize, y: usize, weight: usize, n: i32, m: f32, cap: f32,
   store: bool, smooth: bool, weighted: bool, capped: bool,
 ): f64 {
@@ -156,6 +146,26 @@ function sumExpPass(
   if (!smooth) return rowSumExp(v, y, weight, n, m, 1, cap, false, false, false, false);
   if (weighted) return rowSumExp(v, y, weight, n, m, 1, cap, false, true, true, false);
   return rowSumExp(v, y, weight, n, m, 1, cap, false, true, false, false);
+}
+
+/**
+ * Pass 3 of a row, every class: g[j] = (pScale e[j] - smoothTerm w[j]) dv/dx[j], with e[j] =
+ * exp(v[j] - m) as pass 2 stored it in g, or recomputed from the raw logits x when `capped`
+ * (w[j] is read only when `smooth` and `weighted`). g may be x.
+ */
+export function gradRow(
+  x: usize, g: usize, weight: usize, n: i32, pScale: f32, smoothTerm: f32, m: f32, cap: f32,
+  capped: bool, smooth: bool, weighted: bool,
+): void {
+  if (capped) {
+    if (smooth && weighted) gradPass(x, g, weight, n, pScale, smoothTerm, m, cap, true, true);
+    else gradPass(x, g, weight, n, pScale, smoothTerm, m, cap, true, false);
+  } else if (!smooth) {
+    scaleRow(g, n, pScale); // no smoothing term: the common case is a plain scale
+  } else {
+    if (weighted) gradPass(g, g, weight, n, pScale, smoothTerm, m, cap, false, true);
+    else gradPass(g, g, weight, n, pScale, smoothTerm, m, cap, false, false);
+  }
 }
 
 /**

@@ -8,3 +8,5 @@ export { binaryCrossEntropy } from './bce.js';
 export { sigmoidFocalLoss } from './focal.js';
 export { klDivergence } from './kl.js';
 export { evaluate } from './evaluate.js';
+export { logProbs } from './log-probs.js';
+export { crossEntropyShard, crossEntropyShardGrad, mergeCrossEntropyShards } from './shards.js';

@@ -1,0 +1,126 @@
+// Cross-entropy over logits split by columns (a sharded vocabulary): each shard's per-row
+// partial results, and the gradient of a shard's columns given the whole rows' lse.
+//
+// A shard holds classes [offset, offset + classes) of C = totalClasses. With v the
+// (soft-capped) logits of a row, its target t, class weights w (ones when absent), W the sum
+// of w over all C classes and eps the label smoothing, xent.ts's loss of a row is
+//
+//   (1 - eps) w[t] (lse - v[t]) + (eps / C) sum_c w[c] (lse - v[c])
+//
+// Its pieces add up across shards (mergeCrossEntropyShards in src/ops/shards.ts): with m_i,
+// s_i the max and sum_c exp(v[c] - m_i) of shard i, M = max_i m_i, S = sum_i s_i exp(m_i - M):
+//
+//   lse = M + log S,   lse - v[t] = (M - v[t]) + log S,
+//   sum_c w[c] (lse - v[c]) = sum_i [gap_i + W_i ((M - m_i) + log S)],
+//   gap_i = sum_{c in shard i} w[c] (m_i - v[c]),  W_i = sum_{c in shard i} w[c],
+//
+// every term >= 0, so nothing cancels. The gradient of a column is xent.ts's, with
+// p[j] = exp(v[j] - lse) from the merged lse instead of this shard's own sum.
+
+import { at } from '../math/lanes';
+import { softcapScalar, softcapSlopeScalar } from '../math/tanh';
+import { rowMax } from './rmax';
+import { gapSum, rowSumExp } from './sumexp';
+import { gradRow, sumExpPass } from './xent';
+
+/** Address of the i-th f64 after p. */
+// @ts-ignore: decorator
+@inline function at64(p: usize, i: i32): usize {
+  return p + (<usize>i << 3);
+}
+
+/**
+ * Per row of the shard x (`rows` x `classes`), for targets t in [0, C) or ignoreIndex:
+ *   maxes[r] = m = max_c v[c]; sums[r] = sum_c exp(v[c] - m) (f64; 0 when m = -inf);
+ *   targetLogits[r] = v[t - offset] when the target is in this shard, else 0;
+ *   gaps[r] (f64, only when gaps != 0) = sum_c w[c] (m - v[c]), w = weight or ones; where
+ *   m = -inf every class's -log p is +inf, and the gap is weightSum * inf.
+ * Ignored rows get zeros. weightSum is sum_c w[c] over the shard; cap = 0: no soft-capping.
+ */
+export function crossEntropyShard(
+  x: usize, target: usize, weight: usize, maxes: usize, sums: usize, targetLogits: usize, gaps: usize,
+  rows: i32, classes: i32, offset: i32, ignoreIndex: i32, weightSum: f64, cap: f32,
+): void {
+  const capped = cap > 0, smooth = gaps != 0, weighted = weight != 0;
+  const invCap: f32 = 1 / cap;
+  for (let r = 0; r < rows; r++) {
+    const row = at(x, r * classes);
+    const t = load<i32>(at(target, r));
+    let m: f32 = 0, vt: f32 = 0;
+    let s: f64 = 0, gap: f64 = 0;
+    if (t != ignoreIndex) {
+      m = rowMax(row, classes);
+      if (capped) m = softcapScalar(m, cap, invCap);
+      if (m == -Infinity) {
+        gap = weightSum * Infinity;
+      } else {
+        s = sumExpPass(row, 0, weight, classes, m, cap, false, smooth, weighted, capped);
+        gap = gapSum;
+      }
+      const local = t - offset;
+      if (<u32>local < <u32>classes) {
+        vt = load<f32>(at(row, local));
+        if (capped) vt = softcapScalar(vt, cap, invCap);
+      }
+    }
+    store<f32>(at(maxes, r), m);
+    store<f64>(at64(sums, r), s);
+    store<f32>(at(targetLogits, r), vt);
+    if (smooth) store<f64>(at64(gaps, r), gap);
+  }
+}
+
+/**
+ * The gradient of the loss with respect to the shard's logits x (`rows` x `classes`, columns
+ * [offset, offset + classes) of totalClasses), given each row's lse over all classes in lses
+ * (f64). As xent.ts, with p[j] = exp(v[j] - lse):
+ *
+ *   g[j] = (ceScale ((1 - eps) w[t] + eps W / C) + zScale 2 zLoss lse) p[j] - ceScale (eps / C) w[j]
+ *          - ceScale (1 - eps) w[t]   (j = t only),   times dv/dx[j] with soft-capping.
+ *
+ * weight is the whole class-weight vector (length C, 0 for none): a row's scale needs its
+ * target's weight, wherever the target is. lse is split as hi + lo, hi its f32 rounding:
+ * exp(v - lse) = exp(v - hi) exp(-lo), and exp(-lo) goes into the scale, so logits of 1e4
+ * keep the digits an f32 lse would lose. The target's column uses 1 - p[t] = -expm1(v[t] - lse),
+ * which does not cancel when p[t] is near 1. Ignored rows get zeros. grad may equal x.
+ */
+export function crossEntropyShardGrad(
+  x: usize, grad: usize, target: usize, weight: usize, lses: usize,
+  rows: i32, classes: i32, offset: i32, totalClasses: i32, ignoreIndex: i32, weightSum: f64,
+  smoothing: f32, zLoss: f32, cap: f32, ceScale: f64, zScale: f64,
+): void {
+  const capped = cap > 0, smooth = smoothing > 0, weighted = weight != 0;
+  const invCap: f32 = 1 / cap;
+  const eps = <f64>smoothing;
+  const slice = at(weight, offset);
+  for (let r = 0; r < rows; r++) {
+    const row = at(x, r * classes);
+    const g = at(grad, r * classes);
+    const t = load<i32>(at(target, r));
+    if (t == ignoreIndex) {
+      memory.fill(g, 0, <usize>classes << 2);
+      continue;
+    }
+    const local = t - offset;
+    const inShard = <u32>local < <u32>classes;
+    const xt = inShard ? load<f32>(at(row, local)) : 0; // before g overwrites it
+    const lse = load<f64>(at64(lses, r));
+    const hi = <f32>lse;
+    const lo = lse - <f64>hi;
+    const wt = weighted ? <f64>load<f32>(at(weight, t)) : 1.0;
+    const c = ceScale * (1 - eps) * wt;
+    const b = ceScale * eps / totalClasses;
+    const z = zLoss != 0 ? zScale * 2 * <f64>zLoss * lse : 0;
+    // e[j] = exp(v[j] - hi) stored to g, as pass 2 of xent.ts (recomputed there when capped).
+    if (!capped) rowSumExp(row, g, 0, classes, hi, 1, cap, true, false, false, false);
+    gradRow(row, g, slice, classes, <f32>((c + b * weightSum + z) * Math.exp(-lo)), <f32>b, hi, cap, capped, smooth, weighted);
+    if (!inShard) continue;
+    // (c + b W + z) p[t] - c - b w[t] = b (W p[t] - w[t]) + z p[t] - c (1 - p[t])
+    const vt = capped ? softcapScalar(xt, cap, invCap) : xt;
+    const d = <f64>vt - lse;
+    const pt = Math.exp(d);
+    let gt = b * (weightSum * pt - wt) + z * pt + c * Math.expm1(d);
+    if (capped) gt *= softcapSlopeScalar(xt, invCap);
+    store<f32>(at(g, local), <f32>gt);
+  }
+}

@@ -1,0 +1,51 @@
+// logProbs on the engine: the log-probabilities of given classes, k per row, and each row's
+// lse, in one kernel call per chunk (max, sum of exp, gather): no rows x classes temporary.
+
+import { XentError } from '../errors.js';
+import { DEFAULT_IGNORE_INDEX, checkOptionKeys, describe, integerOption, sparseTarget, type Shape } from '../options.js';
+import { runRows } from '../runner.js';
+import { LOG_PROBS_OPTIONS, type LogProbsOptions, type LogProbsResult } from '../types.js';
+import { readLogits, type EngineContext, type Logits } from './logits.js';
+
+const OP = 'logProbs';
+
+/** ids as an Int32Array of rows * k class indices (each in [0, classes) or ignoreIndex), and k. */
+export function tokenIds(op: string, ids: unknown, shape: Shape, ignoreIndex: number): { ids: Int32Array; k: number } {
+  if (!(ids instanceof Int32Array || Array.isArray(ids))) {
+    throw new XentError('SHAPE_MISMATCH', `${op}: ids must be an Int32Array or number[] of rows * k class indices, got ${describe(ids)}`);
+  }
+  const { rows } = shape;
+  const k = rows === 0 ? (ids.length === 0 ? 0 : NaN) : ids.length / rows;
+  if (!Number.isInteger(k)) {
+    throw new XentError(
+      'SHAPE_MISMATCH',
+      `${op}: ids has ${ids.length} entries, which is not the same number for each of ${rows} rows` +
+        ' (pad ragged lists with ignoreIndex)',
+    );
+  }
+  return { ids: sparseTarget(op, ids, { rows: ids.length, classes: shape.classes }, ignoreIndex, 'ids'), k };
+}
+
+export function logProbs(
+  ctx: EngineContext,
+  logits: Logits | Uint16Array,
+  ids: Int32Array | number[],
+  options: LogProbsOptions = {},
+): LogProbsResult {
+  checkOptionKeys(OP, options, LOG_PROBS_OPTIONS);
+  const input = readLogits(OP, ctx, logits, options.classes, options.dtype);
+  const { rows, classes } = input.shape;
+  const ignoreIndex = integerOption(OP, 'ignoreIndex', options.ignoreIndex, DEFAULT_IGNORE_INDEX);
+  const { ids: indices, k } = tokenIds(OP, ids, input.shape, ignoreIndex);
+  const logprobs = new Float32Array(rows * k);
+  const lse = new Float32Array(rows);
+  runRows(ctx.arena, {
+    op: OP,
+    kernel: ctx.kernels.logProbs,
+    args: [input.arg, { read: indices, perRow: k }, { write: logprobs, perRow: k }, { write: lse, perRow: 1 }],
+    rows,
+    classes,
+    scalars: [k, ignoreIndex],
+  });
+  return { logprobs, lse };
+}

@@ -1,0 +1,297 @@
+// Cross-entropy over a vocabulary split by columns: each shard's partial results
+// (crossEntropyShard), their merge into crossEntropy's result for the whole logits
+// (mergeCrossEntropyShards, plain float64 JavaScript, no engine), and each shard's gradient
+// given the merged lse (crossEntropyShardGrad). The algebra is in assembly/kernels/xent-shard.ts.
+
+import { XentError } from '../errors.js';
+import {
+  DEFAULT_IGNORE_INDEX, checkOptionKeys, describe, float32Of, gradOption, integerOption, numberOption,
+  reductionOption, sparseTarget, type GradRequest, type Reduction, type Shape,
+} from '../options.js';
+import { runRows, type Arg } from '../runner.js';
+import {
+  CROSS_ENTROPY_SHARD_GRAD_OPTIONS, CROSS_ENTROPY_SHARD_OPTIONS, MERGE_CROSS_ENTROPY_SHARDS_OPTIONS,
+  type CrossEntropyShardGradOptions, type CrossEntropyShardOptions, type CrossEntropyShardPart,
+  type MergeCrossEntropyShardsOptions, type MergedCrossEntropy,
+} from '../types.js';
+import { Tensor } from '../memory.js';
+import { readLogits, type EngineContext, type Logits } from './logits.js';
+
+/** What crossEntropyShard and crossEntropyShardGrad read of their options, checked. */
+export interface ShardSetting {
+  offset: number;
+  totalClasses: number;
+  ignoreIndex: number;
+  /** The targets, in [0, totalClasses) or ignoreIndex. */
+  target: Int32Array;
+  smoothing: number;
+  /** 0: no soft-capping. */
+  softcap: number;
+}
+
+export function shardSetting(
+  op: string,
+  shape: Shape,
+  target: unknown,
+  options: CrossEntropyShardOptions | CrossEntropyShardGradOptions,
+): ShardSetting {
+  const { classes } = shape;
+  const totalClasses = integerOption(op, 'totalClasses', options.totalClasses, NaN);
+  const offset = integerOption(op, 'offset', options.offset, NaN);
+  if (!(totalClasses >= 1)) {
+    throw new XentError('BAD_OPTION', `${op}: totalClasses (the classes of the whole vocabulary) must be an integer >= 1, got ${describe(options.totalClasses)}`);
+  }
+  if (!(offset >= 0) || offset + classes > totalClasses) {
+    throw new XentError(
+      'SHAPE_MISMATCH',
+      `${op}: a shard of ${classes} classes at offset ${describe(options.offset)} does not fit in [0, ${totalClasses}) (totalClasses)`,
+    );
+  }
+  const ignoreIndex = integerOption(op, 'ignoreIndex', options.ignoreIndex, DEFAULT_IGNORE_INDEX);
+  return {
+    offset,
+    totalClasses,
+    ignoreIndex,
+    target: sparseTarget(op, target, { rows: shape.rows, classes: totalClasses }, ignoreIndex),
+    smoothing: numberOption(op, 'labelSmoothing', options.labelSmoothing, 0, { min: 0, max: 1 }),
+    softcap: numberOption(op, 'softcap', options.softcap, 0, { min: 0, minOpen: options.softcap !== undefined }),
+  };
+}
+
+/** A Float32Array over the bytes of a Float64Array: runRows moves f32 values bit for bit. */
+function asF32(a: Float64Array): Float32Array {
+  return new Float32Array(a.buffer, a.byteOffset, a.length * 2);
+}
+
+function sum(values: Float32Array): number {
+  let total = 0;
+  for (const v of values) total += v;
+  return total;
+}
+
+export function crossEntropyShard(
+  ctx: EngineContext,
+  logits: Logits | Uint16Array,
+  target: Int32Array | number[],
+  options = {} as CrossEntropyShardOptions,
+): CrossEntropyShardPart {
+  const op = 'crossEntropyShard';
+  checkOptionKeys(op, options, CROSS_ENTROPY_SHARD_OPTIONS);
+  const input = readLogits(op, ctx, logits, options.classes, options.dtype);
+  const { rows, classes } = input.shape;
+  const s = shardSetting(op, input.shape, target, options);
+  const weight = options.weight === undefined ? undefined : float32Of(op, "weight (this shard's slice)", options.weight, classes);
+  const weightSum = weight === undefined ? classes : sum(weight);
+  const part: CrossEntropyShardPart = {
+    offset: s.offset, classes, totalClasses: s.totalClasses, rows, ignoreIndex: s.ignoreIndex, softcap: s.softcap,
+    weighted: weight !== undefined, weightSum, target: Int32Array.from(s.target),
+    max: new Float32Array(rows), sumExp: new Float64Array(rows),
+    targetLogit: new Float32Array(rows), targetWeight: new Float32Array(rows),
+  };
+  if (s.smoothing > 0) part.gap = new Float64Array(rows);
+  runRows(ctx.arena, {
+    op,
+    kernel: ctx.kernels.crossEntropyShard,
+    args: [
+      input.arg, { read: s.target, perRow: 1 }, { whole: weight },
+      { write: part.max, perRow: 1 }, { write: asF32(part.sumExp), perRow: 2 }, { write: part.targetLogit, perRow: 1 },
+      part.gap === undefined ? { none: true } : { write: asF32(part.gap), perRow: 2 },
+    ],
+    rows,
+    classes,
+    scalars: [s.offset, s.ignoreIndex, weightSum, s.softcap],
+  });
+  for (let r = 0; r < rows; r++) {
+    const local = s.target[r]! - s.offset;
+    if (s.target[r] !== s.ignoreIndex && local >= 0 && local < classes) part.targetWeight[r] = weight?.[local] ?? 1;
+  }
+  return part;
+}
+
+/** What crossEntropyShardGrad reads of its options besides the shard's place, checked. */
+export interface ShardGradSetting {
+  /** The whole class-weight vector, or undefined. */
+  weight: Float32Array | undefined;
+  /** Sum of all class weights (totalClasses without weights). */
+  weightTotal: number;
+  lse: Float64Array;
+  grad: Exclude<GradRequest, 'none'>;
+  zLoss: number;
+  /** The reduction's and gradScale's factors of the cross-entropy and z-loss gradients. */
+  ceScale: number;
+  zScale: number;
+}
+
+export function shardGradSetting(
+  op: string,
+  shape: Shape,
+  s: ShardSetting,
+  options: CrossEntropyShardGradOptions,
+): ShardGradSetting {
+  const { rows, classes } = shape;
+  let weight: Float32Array | undefined;
+  if (options.weight !== undefined) {
+    if (options.weight instanceof Float32Array && options.weight.length === classes && classes !== s.totalClasses) {
+      throw new XentError(
+        'SHAPE_MISMATCH',
+        `${op}: weight has ${classes} values (this shard's slice); the gradient needs all ${s.totalClasses} class weights, ` +
+          "since each row's scale is its target's weight, which may sit in another shard",
+      );
+    }
+    weight = float32Of(op, 'weight', options.weight, s.totalClasses);
+  }
+  const lse = options.lse;
+  if (!(lse instanceof Float32Array || lse instanceof Float64Array) || lse.length !== rows) {
+    throw new XentError('SHAPE_MISMATCH', `${op}: lse must be a Float64Array or Float32Array of ${rows} values (one per row, the merge's lse), got ${describe(lse)}`);
+  }
+  let count = 0;
+  let denominator = 0;
+  for (const t of s.target) {
+    if (t === s.ignoreIndex) continue;
+    count += 1;
+    denominator += weight === undefined ? 1 : weight[t]!;
+  }
+  if (options.count !== count) {
+    throw new XentError('SHAPE_MISMATCH', `${op}: count is ${describe(options.count)}, but the target has ${count} rows not ignored (pass the merge's count)`);
+  }
+  const given = options.denominator;
+  if (typeof given !== 'number' || !(Math.abs(given - denominator) <= 1e-6 * Math.max(1, Math.abs(denominator)))) {
+    throw new XentError('BAD_OPTION', `${op}: denominator is ${describe(given)}, but the counted rows' target weights sum to ${denominator} (pass the merge's denominator)`);
+  }
+  const grad = gradOption(op, options.grad, rows * classes);
+  if (grad === 'none') {
+    throw new XentError('BAD_OPTION', `${op}: grad must be true, 'inplace' or a Float32Array to write into, got ${describe(options.grad)}`);
+  }
+  const mean = reductionOption(op, options.reduction, ['mean', 'sum'] as const, 'mean') === 'mean';
+  const gradScale = numberOption(op, 'gradScale', options.gradScale, 1);
+  return {
+    weight,
+    weightTotal: weight === undefined ? s.totalClasses : sum(weight),
+    lse: lse instanceof Float64Array ? lse : Float64Array.from(lse),
+    grad,
+    zLoss: numberOption(op, 'zLoss', options.zLoss, 0),
+    ceScale: mean ? gradScale / given : gradScale,
+    zScale: mean ? gradScale / count : gradScale,
+  };
+}
+
+export function crossEntropyShardGrad(
+  ctx: EngineContext,
+  logits: Logits | Uint16Array,
+  target: Int32Array | number[],
+  options = {} as CrossEntropyShardGradOptions,
+): { grad: Float32Array } {
+  const op = 'crossEntropyShardGrad';
+  checkOptionKeys(op, options, CROSS_ENTROPY_SHARD_GRAD_OPTIONS);
+  const input = readLogits(op, ctx, logits, options.classes, options.dtype);
+  const { rows, classes } = input.shape;
+  const s = shardSetting(op, input.shape, target, options);
+  const g = shardGradSetting(op, input.shape, s, options);
+  if (g.grad === 'inplace' && !input.f32) {
+    throw new XentError('BAD_OPTION', `${op}: grad 'inplace' needs f32 logits; ${options.dtype} logits cannot hold the gradient (use grad: true)`);
+  }
+  const out = g.grad === 'new' ? new Float32Array(rows * classes) : g.grad === 'inplace' ? (logits as Logits) : g.grad;
+  const gradArg: Arg = { write: out, perRow: classes, over: 0 };
+  runRows(ctx.arena, {
+    op,
+    kernel: ctx.kernels.crossEntropyShardGrad,
+    args: [input.arg, gradArg, { read: s.target, perRow: 1 }, { whole: g.weight }, { read: asF32(g.lse), perRow: 2 }],
+    rows,
+    classes,
+    scalars: [s.offset, s.totalClasses, s.ignoreIndex, g.weightTotal, s.smoothing, g.zLoss, s.softcap, g.ceScale, g.zScale],
+  });
+  return { grad: out instanceof Tensor ? out.data : out };
+}
+
+/** The parts ordered by offset, checked to tile [0, totalClasses) over the same rows and targets. */
+function orderedParts<A extends ArrayLike<number>>(op: string, parts: unknown, ignoreIndex: number, smoothing: number): CrossEntropyShardPart<A>[] {
+  if (!Array.isArray(parts) || parts.length === 0) {
+    throw new XentError('BAD_OPTION', `${op}: parts must be a non-empty array of crossEntropyShard results, got ${describe(parts)}`);
+  }
+  parts.forEach((p: unknown, i) => {
+    const part = p as CrossEntropyShardPart<A>;
+    const rowsOk = part !== null && typeof part === 'object' && Number.isInteger(part.rows) && part.target instanceof Int32Array &&
+      [part.max, part.sumExp, part.targetLogit, part.targetWeight].every((a) => ArrayBuffer.isView(a) && (a as ArrayLike<number>).length === part.rows) &&
+      (part.gap === undefined || part.gap.length === part.rows) && part.target.length === part.rows;
+    if (!rowsOk) throw new XentError('SHAPE_MISMATCH', `${op}: parts[${i}] is not a crossEntropyShard result (${describe(p)} with fields of the wrong type or length)`);
+  });
+  const sorted = [...(parts as CrossEntropyShardPart<A>[])].sort((a, b) => a.offset - b.offset);
+  const first = sorted[0]!;
+  let end = 0;
+  for (const part of sorted) {
+    const where = `the part at offset ${part.offset}`;
+    if (part.totalClasses !== first.totalClasses) {
+      throw new XentError('SHAPE_MISMATCH', `${op}: ${where} has totalClasses ${part.totalClasses}, another has ${first.totalClasses}`);
+    }
+    if (part.rows !== first.rows) throw new XentError('SHAPE_MISMATCH', `${op}: ${where} has ${part.rows} rows, another has ${first.rows}`);
+    if (part.offset < end) throw new XentError('SHAPE_MISMATCH', `${op}: ${where} overlaps the classes before it, which end at ${end}`);
+    if (part.offset > end) throw new XentError('SHAPE_MISMATCH', `${op}: no part holds classes [${end}, ${part.offset})`);
+    end = part.offset + part.classes;
+    if (part.ignoreIndex !== ignoreIndex) {
+      throw new XentError('BAD_OPTION', `${op}: ${where} was computed with ignoreIndex ${part.ignoreIndex}, the merge has ${ignoreIndex}`);
+    }
+    if (part.softcap !== first.softcap || part.weighted !== first.weighted) {
+      throw new XentError('BAD_OPTION', `${op}: ${where} was computed with softcap ${part.softcap} and ${part.weighted ? '' : 'no '}weights, another with softcap ${first.softcap} and ${first.weighted ? '' : 'no '}weights`);
+    }
+    if (smoothing > 0 && part.gap === undefined) {
+      throw new XentError('BAD_OPTION', `${op}: labelSmoothing ${smoothing} needs parts computed with labelSmoothing > 0; ${where} was not`);
+    }
+    for (let r = 0; r < first.rows; r++) {
+      if (part.target[r] !== first.target[r]) {
+        throw new XentError('SHAPE_MISMATCH', `${op}: ${where} has target[${r}] = ${part.target[r]}, another has ${first.target[r]}`);
+      }
+    }
+  }
+  if (end !== first.totalClasses) throw new XentError('SHAPE_MISMATCH', `${op}: no part holds classes [${end}, ${first.totalClasses})`);
+  return sorted;
+}
+
+/**
+ * crossEntropy's result for the whole logits from the parts of all its shards, in any order:
+ * sorted by offset first, and each row's terms added in that order, so the bits do not depend
+ * on the order the parts arrived in. Float64 throughout; the per-row arrays are Float64Array.
+ */
+export function mergeCrossEntropyShards<A extends ArrayLike<number>>(
+  parts: readonly CrossEntropyShardPart<A>[],
+  options: MergeCrossEntropyShardsOptions = {},
+): MergedCrossEntropy {
+  const op = 'mergeCrossEntropyShards';
+  checkOptionKeys(op, options, MERGE_CROSS_ENTROPY_SHARDS_OPTIONS);
+  const reduction: Reduction = reductionOption(op, options.reduction, ['mean', 'sum'] as const, 'mean');
+  const ignoreIndex = integerOption(op, 'ignoreIndex', options.ignoreIndex, DEFAULT_IGNORE_INDEX);
+  const eps = numberOption(op, 'labelSmoothing', options.labelSmoothing, 0, { min: 0, max: 1 });
+  const zCoef = numberOption(op, 'zLoss', options.zLoss, 0);
+  const sorted = orderedParts<A>(op, parts, ignoreIndex, eps);
+  const { rows, totalClasses, target } = sorted[0]!;
+  const losses = new Float64Array(rows);
+  const lse = new Float64Array(rows);
+  let ceSum = 0, zSum = 0, count = 0, denominator = 0;
+  for (let r = 0; r < rows; r++) {
+    const t = target[r]!;
+    if (t === ignoreIndex) continue;
+    let m = -Infinity;
+    for (const part of sorted) m = Math.max(m, part.max[r]!);
+    let s = 0;
+    for (const part of sorted) s += part.sumExp[r]! * Math.exp(part.max[r]! - m);
+    const logS = Math.log(s);
+    const owner = sorted.find((part) => t < part.offset + part.classes)!;
+    const wt = owner.targetWeight[r]!;
+    // lse - v[t] as (m - v[t]) + log s, and the smoothing sum as non-negative terms (xent-shard.ts).
+    let ce = (1 - eps) * wt * ((m - owner.targetLogit[r]!) + logS);
+    if (eps > 0) {
+      let spread = 0;
+      for (const part of sorted) spread += part.gap![r]! + part.weightSum * ((m - part.max[r]!) + logS);
+      ce += (eps / totalClasses) * spread;
+    }
+    lse[r] = m + logS;
+    const z = zCoef === 0 ? 0 : zCoef * lse[r]! * lse[r]!;
+    losses[r] = ce + z;
+    ceSum += ce;
+    zSum += z;
+    count += 1;
+    denominator += wt;
+  }
+  const mean = reduction === 'mean';
+  const zLoss = zCoef === 0 ? 0 : mean ? zSum / count : zSum;
+  return { loss: (mean ? ceSum / denominator : ceSum) + zLoss, losses, lse, zLoss, count, denominator };
+}
