@@ -6,7 +6,7 @@ import { compile, isNode, shippedModule, type SimdLevel, type WasmSource } from 
 import { Arena, Tensor, type Owner } from './memory.js';
 import { checkOptionKeys, describe, integerOption, numberOption } from './options.js';
 import { crossEntropy } from './ops/cross-entropy.js';
-import type { Logits } from './ops/logits.js';
+import { fromTensorLike, type Logits, type TensorLike } from './ops/logits.js';
 import { logSoftmax, logSumExp, softmax } from './ops/softmax.js';
 import { DEFAULT_MAX_MEMORY_BYTES, INITIAL_MEMORY_BYTES, MAX_AUTO_THREADS } from './tuning.js';
 import { WorkerPool } from './threads/pool.js';
@@ -112,6 +112,14 @@ async function chooseModule(
   }
 }
 
+/** Logits as the operations take them: f32 arrays, tensors, 16-bit bits, tensor-likes. */
+type Input = Logits | Uint16Array | TensorLike;
+
+/** What each operation's logits may be, besides its own: see fromTensorLike. */
+const HALVES = { halves: true, sequences: false };
+const F32_ONLY = { halves: false, sequences: false };
+const SEQUENCES = { halves: true, sequences: true };
+
 export class Engine implements Owner {
   /** @internal the module's exports */
   readonly kernels: Kernels;
@@ -160,74 +168,83 @@ export class Engine implements Owner {
     return new Tensor(this, rows, cols);
   }
 
-  logSumExp(logits: Logits | Uint16Array, options?: ClassesOption & DtypeOption): Float32Array {
-    return logSumExp(this.context(), logits, options);
+  logSumExp(logits: Input, options?: ClassesOption & DtypeOption): Float32Array {
+    return logSumExp(this.context(), ...fromTensorLike('logSumExp', logits, options, HALVES));
   }
 
-  softmax(logits: Logits | Uint16Array, options?: SoftmaxOptions<Float32Array | Tensor>): Float32Array {
-    return softmax(this.context(), logits, options);
+  softmax(logits: Input, options?: SoftmaxOptions<Float32Array | Tensor>): Float32Array {
+    return softmax(this.context(), ...fromTensorLike('softmax', logits, options, HALVES));
   }
 
-  logSoftmax(logits: Logits | Uint16Array, options?: SoftmaxOptions<Float32Array | Tensor>): Float32Array {
-    return logSoftmax(this.context(), logits, options);
+  logSoftmax(logits: Input, options?: SoftmaxOptions<Float32Array | Tensor>): Float32Array {
+    return logSoftmax(this.context(), ...fromTensorLike('logSoftmax', logits, options, HALVES));
   }
 
   crossEntropy<const O extends CrossEntropyOptions = {}>(
-    logits: Logits | Uint16Array,
+    logits: Input,
     target: Int32Array | number[] | Float32Array,
     options?: O,
   ): CrossEntropyResult & GradOf<O> {
-    return crossEntropy(this.context(), logits, target, options) as CrossEntropyResult & GradOf<O>;
+    const [x, o] = fromTensorLike('crossEntropy', logits, options, HALVES);
+    return crossEntropy(this.context(), x, target, o) as CrossEntropyResult & GradOf<O>;
   }
 
   binaryCrossEntropy<const O extends BinaryCrossEntropyOptions = {}>(
-    logits: Logits,
+    logits: Logits | TensorLike,
     target: Float32Array,
     options?: O,
   ): LossResult & GradOf<O> {
-    return binaryCrossEntropy(this.context(), logits, target, options) as LossResult & GradOf<O>;
+    const [x, o] = fromTensorLike('binaryCrossEntropy', logits, options, F32_ONLY);
+    return binaryCrossEntropy(this.context(), x as Logits, target, o) as LossResult & GradOf<O>;
   }
 
   sigmoidFocalLoss<const O extends SigmoidFocalLossOptions = {}>(
-    logits: Logits,
+    logits: Logits | TensorLike,
     target: Float32Array,
     options?: O,
   ): LossResult & GradOf<O> {
-    return sigmoidFocalLoss(this.context(), logits, target, options) as LossResult & GradOf<O>;
+    const [x, o] = fromTensorLike('sigmoidFocalLoss', logits, options, F32_ONLY);
+    return sigmoidFocalLoss(this.context(), x as Logits, target, o) as LossResult & GradOf<O>;
   }
 
   klDivergence<const O extends KlDivergenceOptions = {}>(
-    studentLogits: Logits,
-    teacherLogits: Logits,
+    studentLogits: Logits | TensorLike,
+    teacherLogits: Logits | TensorLike,
     options?: O,
   ): LossResult & GradOf<O> {
-    return klDivergence(this.context(), studentLogits, teacherLogits, options) as LossResult & GradOf<O>;
+    const [student, o] = fromTensorLike('klDivergence', studentLogits, options, { ...F32_ONLY, what: 'studentLogits' });
+    const [teacher] = fromTensorLike('klDivergence', teacherLogits, o, { ...F32_ONLY, what: 'teacherLogits' });
+    return klDivergence(this.context(), student as Logits, teacher as Logits, o) as LossResult & GradOf<O>;
   }
 
   evaluate<const O extends EvaluateOptions = {}>(
-    logits: Logits,
+    logits: Input,
     target: Int32Array | number[],
     options?: O,
   ): EvaluateResult & EvaluateExtrasOf<O> {
-    return evaluate(this.context(), logits, target, options) as EvaluateResult & EvaluateExtrasOf<O>;
+    const [x, o] = fromTensorLike('evaluate', logits, options, SEQUENCES);
+    return evaluate(this.context(), x, target, o) as EvaluateResult & EvaluateExtrasOf<O>;
   }
 
-  logProbs(logits: Logits | Uint16Array, ids: Int32Array | number[], options?: LogProbsOptions): LogProbsResult {
-    return logProbs(this.context(), logits, ids, options);
+  logProbs(logits: Input, ids: Int32Array | number[], options?: LogProbsOptions): LogProbsResult {
+    const [x, o] = fromTensorLike('logProbs', logits, options, HALVES);
+    return logProbs(this.context(), x, ids, o);
   }
 
   /** One shard's per-row partial results, for mergeCrossEntropyShards. */
-  crossEntropyShard(logits: Logits | Uint16Array, target: Int32Array | number[], options: CrossEntropyShardOptions): CrossEntropyShardPart {
-    return crossEntropyShard(this.context(), logits, target, options);
+  crossEntropyShard(logits: Input, target: Int32Array | number[], options: CrossEntropyShardOptions): CrossEntropyShardPart {
+    const [x, o] = fromTensorLike('crossEntropyShard', logits, options, HALVES);
+    return crossEntropyShard(this.context(), x, target, o!);
   }
 
   /** The gradient of the merged loss with respect to one shard's logits. */
   crossEntropyShardGrad(
-    logits: Logits | Uint16Array,
+    logits: Input,
     target: Int32Array | number[],
     options: CrossEntropyShardGradOptions,
   ): { grad: Float32Array } {
-    return crossEntropyShardGrad(this.context(), logits, target, options);
+    const [x, o] = fromTensorLike('crossEntropyShardGrad', logits, options, HALVES);
+    return crossEntropyShardGrad(this.context(), x, target, o!);
   }
 
   /** Frees engine memory; every later call throws XentError 'DISPOSED'. Idempotent. */

@@ -3,6 +3,7 @@
 // expected.
 
 import { XentError } from './errors.js';
+import type { SequenceOptions } from './types.js';
 
 export type Reduction = 'mean' | 'sum';
 
@@ -121,6 +122,106 @@ export function sparseTarget(
     }
   }
   return indices;
+}
+
+/**
+ * The class index each row is scored against, as Hugging Face's causal-LM loss does: with
+ * `shift`, row (b, t) against target (b, t + 1) and the last position of each sequence not
+ * scored; a row whose target position has attentionMask 0 is not scored either. Rows not
+ * scored get ignoreIndex. Always a fresh array, validated as sparseTarget validates.
+ */
+export function sequenceTarget(op: string, target: unknown, shape: Shape, ignoreIndex: number, sequence: SequenceOptions): Int32Array {
+  const { sequenceLength, shift, attentionMask } = sequence;
+  if (sequenceLength === undefined && shift === undefined && attentionMask === undefined) {
+    return sparseTarget(op, target, shape, ignoreIndex);
+  }
+  const { rows } = shape;
+  const length = sequenceLength ?? rows;
+  if (!Number.isSafeInteger(length) || length < 1 || (rows > 0 && rows % length !== 0)) {
+    throw new XentError(
+      'SHAPE_MISMATCH',
+      `${op}: sequenceLength must be an integer >= 1 that divides the ${rows} rows (B sequences of T positions), got ${describe(sequenceLength)}`,
+    );
+  }
+  if (shift !== undefined && typeof shift !== 'boolean') {
+    throw new XentError('BAD_OPTION', `${op}: shift must be true or false, got ${describe(shift)}`);
+  }
+  const ids = sparseTarget(op, target, shape, ignoreIndex);
+  const mask = attentionMask === undefined ? undefined : maskOption(op, attentionMask, rows);
+  const scored = new Int32Array(rows);
+  for (let r = 0; r < rows; r++) {
+    const from = shift ? r + 1 : r;
+    const last = shift === true && r % length === length - 1;
+    scored[r] = last || (mask !== undefined && mask[from] === 0) ? ignoreIndex : ids[from]!;
+  }
+  return scored;
+}
+
+function maskOption(op: string, mask: unknown, rows: number): Uint8Array {
+  const ok = mask instanceof Int32Array || mask instanceof Uint8Array || mask instanceof BigInt64Array || Array.isArray(mask);
+  if (!ok) {
+    throw new XentError('BAD_OPTION', `${op}: attentionMask must be an Int32Array, Uint8Array, BigInt64Array or number[] of 0 and 1, got ${describe(mask)}`);
+  }
+  const values = mask as ArrayLike<number | bigint>;
+  if (values.length !== rows) {
+    throw new XentError('SHAPE_MISMATCH', `${op}: attentionMask has ${values.length} entries, expected one per row (${rows} = B * T)`);
+  }
+  const out = new Uint8Array(rows);
+  for (let r = 0; r < rows; r++) {
+    const m = values[r];
+    if (m !== 0 && m !== 1 && m !== 0n && m !== 1n) {
+      throw new XentError('BAD_OPTION', `${op}: attentionMask[${r}] = ${describe(m)}; expected 0 or 1`);
+    }
+    out[r] = m ? 1 : 0;
+  }
+  return out;
+}
+
+/** topK: undefined, or an integer in [1, classes]. */
+export function topKOption(op: string, value: unknown, classes: number): number | undefined {
+  if (value === undefined) return undefined;
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < 1 || value > classes) {
+    throw new XentError('BAD_OPTION', `${op}: topK must be an integer in [1, ${classes}] (the number of classes), got ${describe(value)}`);
+  }
+  return value;
+}
+
+/** Row offsets [0, s1, ..., rows] as an Int32Array, checked. */
+export function segmentsOption(op: string, value: unknown, rows: number): Int32Array | undefined {
+  if (value === undefined) return undefined;
+  const expected = `row offsets [0, s1, ..., ${rows}]`;
+  let offsets: Int32Array;
+  if (value instanceof Int32Array) offsets = value;
+  else if (Array.isArray(value)) {
+    offsets = new Int32Array(value.length);
+    value.forEach((v: unknown, i) => {
+      if (typeof v !== 'number' || !Number.isInteger(v) || v !== (v | 0)) {
+        throw new XentError('BAD_OPTION', `${op}: segments[${i}] = ${describe(v)} is not an integer row offset`);
+      }
+      offsets[i] = v;
+    });
+  } else {
+    throw new XentError('BAD_OPTION', `${op}: segments must be an Int32Array of ${expected}, got ${describe(value)}`);
+  }
+  if (offsets.length < 2) {
+    throw new XentError('BAD_OPTION', `${op}: segments has ${offsets.length} offset(s); expected at least two, ${expected}`);
+  }
+  if (offsets[0] !== 0) {
+    throw new XentError('BAD_OPTION', `${op}: segments[0] = ${offsets[0]}, expected 0 (segments are ${expected})`);
+  }
+  for (let i = 1; i < offsets.length; i++) {
+    if (offsets[i]! < offsets[i - 1]!) {
+      throw new XentError(
+        'BAD_OPTION',
+        `${op}: segments[${i}] = ${offsets[i]} is below segments[${i - 1}] = ${offsets[i - 1]}; offsets must not decrease`,
+      );
+    }
+  }
+  const last = offsets[offsets.length - 1]!;
+  if (last !== rows) {
+    throw new XentError('SHAPE_MISMATCH', `${op}: segments ends at ${last}, expected ${rows} (the number of rows; ${expected})`);
+  }
+  return offsets;
 }
 
 export function integerOption(op: string, name: string, value: unknown, fallback: number): number {

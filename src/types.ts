@@ -103,7 +103,17 @@ export type BinaryCrossEntropyResult<A = Float32Array> = LossResult<A>;
 export type SigmoidFocalLossResult<A = Float32Array> = LossResult<A>;
 export type KlDivergenceResult<A = Float32Array> = LossResult<A>;
 
-export interface EvaluateOptions extends ClassesOption {
+/** Causal language models: the rows are B sequences of T positions. */
+export interface SequenceOptions {
+  /** T; taken from the dims of [B, T, V] tensor-likes. Default: all rows are one sequence. */
+  sequenceLength?: number;
+  /** Row (b, t) is scored against target (b, t + 1), which holds the input ids; the last position of each sequence is not. */
+  shift?: boolean;
+  /** [B, T] of 0 and 1: a target position whose mask is 0 is not scored. */
+  attentionMask?: Int32Array | Uint8Array | BigInt64Array | number[];
+}
+
+export interface EvaluateOptions extends ClassesOption, DtypeOption, SequenceOptions {
   /** Rows whose target is this are not counted. Default -100. */
   ignoreIndex?: number;
   /** Also return the k most likely classes of every row; an integer in [1, classes]. */
@@ -146,7 +156,9 @@ export type EvaluateExtrasOf<O> = (O extends { topK: number } ? { topK: NonNulla
 export const BINARY_CROSS_ENTROPY_OPTIONS = ['classes', 'reduction', 'weight', 'posWeight', 'grad', 'gradScale'] as const;
 export const SIGMOID_FOCAL_LOSS_OPTIONS = ['classes', 'alpha', 'gamma', 'reduction', 'grad', 'gradScale'] as const;
 export const KL_DIVERGENCE_OPTIONS = ['classes', 'temperature', 'reduction', 'grad', 'gradScale'] as const;
-export const EVALUATE_OPTIONS = ['classes', 'ignoreIndex', 'topK', 'segments'] as const;
+export const EVALUATE_OPTIONS = [
+  'classes', 'dtype', 'ignoreIndex', 'topK', 'segments', 'sequenceLength', 'shift', 'attentionMask',
+] as const;
 
 /** logProbs: the log-probabilities of k given classes per row. */
 export interface LogProbsOptions extends ClassesOption, DtypeOption {

@@ -4,11 +4,10 @@
 // rows and empty segments are documented in src/ops/evaluate.ts.
 
 import {
-  DEFAULT_IGNORE_INDEX, checkOptionKeys, integerOption, sparseTarget,
+  DEFAULT_IGNORE_INDEX, checkOptionKeys, integerOption, segmentsOption, sequenceTarget, topKOption,
 } from '../options.js';
-import { rowTotals, segmentOf, segmentsOption, summaryOf, topKOption } from '../ops/evaluate.js';
-import { EVALUATE_OPTIONS, type EvaluateOptions, type EvaluateResult } from '../types.js';
-import { logitsShape, row, type FloatArray } from './rows.js';
+import { EVALUATE_OPTIONS, type EvaluateOptions, type EvaluateResult, type EvaluateSegment } from '../types.js';
+import { logitValues, logitsShape, row, type FloatArray } from './rows.js';
 
 const OP = 'evaluate';
 
@@ -28,17 +27,18 @@ function byRank(v: FloatArray): (a: number, b: number) => number {
 }
 
 export function evaluate(
-  logits: FloatArray,
+  input: FloatArray | Uint16Array,
   target: Int32Array | number[],
   options: EvaluateOptions = {},
 ): EvaluateResult<Float64Array> {
   checkOptionKeys(OP, options, EVALUATE_OPTIONS);
+  const logits = logitValues(OP, input, options.dtype);
   const shape = logitsShape(OP, logits, options.classes);
   const { rows, classes } = shape;
   const ignoreIndex = integerOption(OP, 'ignoreIndex', options.ignoreIndex, DEFAULT_IGNORE_INDEX);
   const k = topKOption(OP, options.topK, classes);
   const segments = segmentsOption(OP, options.segments, rows);
-  const indices = sparseTarget(OP, target, shape, ignoreIndex);
+  const indices = sequenceTarget(OP, target, shape, ignoreIndex, options);
 
   const nll = new Float64Array(rows);
   const entropy = new Float64Array(rows);
@@ -69,15 +69,35 @@ export function evaluate(
     }
   }
 
+  // Means over the counted rows of [from, to), summed in float64 in row order.
+  const over = (from: number, to: number) => {
+    let count = 0, nllSum = 0, entropySum = 0, correct = 0;
+    for (let r = from; r < to; r++) {
+      if (indices[r] === ignoreIndex) continue;
+      count += 1;
+      nllSum += nll[r]!;
+      entropySum += entropy[r]!;
+      if (argmax[r] === indices[r]) correct += 1;
+    }
+    return { count, nll: nllSum / count, entropy: entropySum / count, accuracy: correct / count, logprob: 0 - nllSum };
+  };
+  const all = over(0, rows);
   const result: EvaluateResult<Float64Array> = {
-    ...summaryOf(rowTotals(0, rows, indices, ignoreIndex, nll, entropy, argmax)),
+    loss: all.nll,
+    perplexity: Math.exp(all.nll),
+    bitsPerToken: all.nll / Math.LN2,
+    accuracy: all.accuracy,
+    entropy: all.entropy,
+    count: all.count,
     rows: { nll, entropy, argmax },
   };
   if (k !== undefined) result.topK = { k, indices: topIndices, logprobs: topLogprobs };
   if (segments !== undefined) {
     result.segments = [];
     for (let i = 0; i + 1 < segments.length; i++) {
-      result.segments.push(segmentOf(rowTotals(segments[i]!, segments[i + 1]!, indices, ignoreIndex, nll, entropy, argmax)));
+      const s = over(segments[i]!, segments[i + 1]!);
+      const segment: EvaluateSegment = { loss: s.nll, perplexity: Math.exp(s.nll), accuracy: s.accuracy, count: s.count, logprob: s.logprob };
+      result.segments.push(segment);
     }
   }
   return result;
