@@ -15,10 +15,11 @@ import type {
 } from './types.js';
 import { binaryCrossEntropy } from './ops/bce.js';
 import { evaluate } from './ops/evaluate.js';
+import { Evaluator } from './ops/evaluator.js';
 import { sigmoidFocalLoss } from './ops/focal.js';
 import { klDivergence } from './ops/kl.js';
 import type {
-  BinaryCrossEntropyOptions, EvaluateExtrasOf, EvaluateOptions, EvaluateResult, GradOf, KlDivergenceOptions, LossResult,
+  BinaryCrossEntropyOptions, EvaluateExtrasOf, EvaluatorOptions, EvaluateOptions, EvaluateResult, GradOf, KlDivergenceOptions, LossResult,
   SigmoidFocalLossOptions,
 } from './types.js';
 
@@ -245,6 +246,12 @@ export class Engine implements Owner {
   ): { grad: Float32Array } {
     const [x, o] = fromTensorLike('crossEntropyShardGrad', logits, options, HALVES);
     return crossEntropyShardGrad(this.context(), x, target, o!);
+  }
+
+  /** A streaming evaluation over any number of batches: see Evaluator. */
+  evaluator(options?: EvaluatorOptions): Evaluator {
+    void this.arena; // throws DISPOSED
+    return new Evaluator(() => this.context(), options);
   }
 
   /** Frees engine memory; every later call throws XentError 'DISPOSED'. Idempotent. */

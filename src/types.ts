@@ -1,6 +1,7 @@
 // The public option and result types of docs/API.md. Results are generic in their array type:
 // the engine returns Float32Array, the float64 reference Float64Array.
 
+import type { ExactSumState } from './exact-sum.js';
 import type { Reduction } from './options.js';
 
 export type { Reduction };
@@ -253,3 +254,41 @@ export const MERGE_CROSS_ENTROPY_SHARDS_OPTIONS = ['reduction', 'ignoreIndex', '
 export const CROSS_ENTROPY_SHARD_GRAD_OPTIONS = [
   ...CROSS_ENTROPY_SHARD_OPTIONS, 'lse', 'denominator', 'count', 'reduction', 'zLoss', 'grad', 'gradScale',
 ] as const;
+
+/** engine.evaluator's options. */
+export interface EvaluatorOptions {
+  /** Rows whose target is this are not counted. Default -100. */
+  ignoreIndex?: number;
+  /** Also count the rows whose target is among the k most likely classes (topKAccuracy). */
+  topK?: number;
+}
+
+/** evaluator.add's options: evaluate's, but for ignoreIndex and topK, which are the evaluator's. */
+export interface EvaluatorAddOptions extends ClassesOption, DtypeOption, SequenceOptions {}
+
+/** What an evaluator (or a merged state) reports: evaluate's summary, over every row added. */
+export interface EvaluationResult {
+  loss: number;
+  perplexity: number;
+  bitsPerToken: number;
+  accuracy: number;
+  /** Share of counted rows whose target is among the top k; only with topK. */
+  topKAccuracy?: number;
+  entropy: number;
+  count: number;
+}
+
+/**
+ * An evaluator's rows, summed exactly: a plain object that JSON.stringify / JSON.parse and
+ * postMessage keep whole. Merge with mergeEvaluations or evaluator.merge.
+ */
+export interface EvaluationState {
+  format: 'xent-evaluation';
+  version: 1;
+  topK: number | null;
+  count: number;
+  correct: number;
+  topKCorrect: number;
+  nll: ExactSumState;
+  entropy: ExactSumState;
+}
