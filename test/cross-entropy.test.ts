@@ -132,11 +132,13 @@ describe.each(BUILDS)('crossEntropy [%s]', (build) => {
     expect(reference.crossEntropy(x, [1], smoothed).loss).toBeNaN();
   });
 
-  it('all rows ignored: loss NaN under mean, 0 under sum, gradient 0, count 0', () => {
+  it('all rows ignored: loss NaN under mean, 0 under sum, gradient 0, count 0, zLoss 0 when none was asked for', () => {
     const logits = makeLogits(3, 5, 'normal');
     const target = new Int32Array([-100, -100, -100]);
     const mean = engine.crossEntropy(logits, target, { classes: 5, grad: true });
     expect(mean.loss).toBeNaN();
+    expect(mean.zLoss).toBe(0);
+    expect(reference.crossEntropy(logits, target, { classes: 5 }).zLoss).toBe(0);
     expect(mean.count).toBe(0);
     expect(mean.grad!.every((g) => g === 0)).toBe(true);
     expect(engine.crossEntropy(logits, target, { classes: 5, reduction: 'sum' }).loss).toBe(0);

@@ -101,7 +101,8 @@ export function crossEntropy(
       losses[r] = losses[r]! + z;
     }
   }
-  const zPart = mean ? zTotal / count : zTotal;
+  // No z-loss asked for: its part is 0, also when no row counts (where 'mean' divides by 0).
+  const zPart = zLoss === 0 ? 0 : mean ? zTotal / count : zTotal;
   const loss = (mean ? total / targetWeight : total) + zPart;
   const result: CrossEntropyResult = { loss, losses, lse, zLoss: zPart, count };
   if (gradOut !== undefined) result.grad = gradOut instanceof Tensor ? gradOut.data : gradOut;

@@ -80,7 +80,8 @@ export function crossEntropy(
     rowGrads.push({ r, p: v.map((x) => Math.exp(x - m) / s), v, q, mass, lse: rowLse });
   }
   const mean = reduction === 'mean';
-  const zLoss = mean ? zSum / count : zSum;
+  // No z-loss asked for: its part is 0, also when no row counts (where 'mean' divides by 0).
+  const zLoss = zCoef === 0 ? 0 : mean ? zSum / count : zSum;
   const loss = (mean ? ceSum / denominator : ceSum) + zLoss;
 
   if (gradOut !== undefined) {
