@@ -14,9 +14,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import * as reference from '../src/reference/index.js';
 import { TOLERANCE, expectLoss } from './support/compare.js';
 import { makeLogits, makeTargets } from './support/data.js';
+import { ROOT, xent } from './support/cli.js';
 import { fromBfloat16, npyBytes, toBfloat16, writeNpy, writeSafetensors } from './fixtures/writers.js';
 
-const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const fixture = (name: string) => join(ROOT, 'test', 'fixtures', name);
 const dir = mkdtempSync(join(tmpdir(), 'xent-cli-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -25,16 +25,6 @@ beforeAll(() => {
   if (!existsSync(join(ROOT, 'dist', 'cli', 'main.js'))) throw new Error('dist/cli/main.js is missing: run `npm run build` first');
 });
 
-interface Run {
-  status: number | null;
-  stdout: string;
-  stderr: string;
-}
-
-export function xent(args: string[], cwd = ROOT): Run {
-  const r = spawnSync(process.execPath, [join(cwd, 'bin', 'xent.js'), ...args], { cwd, encoding: 'utf8', timeout: 60_000 });
-  return { status: r.status, stdout: r.stdout, stderr: r.stderr };
-}
 
 interface Metrics {
   loss: number;

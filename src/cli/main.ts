@@ -6,10 +6,12 @@ import { XentError } from '../index.js';
 import { BENCH_USAGE, bench } from './bench.js';
 import { DEMO_USAGE, demo } from './demo.js';
 import { EXIT_USAGE, InputError, UsageError } from './errors.js';
+import { MERGE_USAGE, merge } from './merge.js';
 import { SCORE_USAGE, score } from './score.js';
 
 const COMMANDS: Record<string, { run: (args: string[]) => Promise<number>; usage: string }> = {
   score: { run: score, usage: SCORE_USAGE },
+  merge: { run: merge, usage: MERGE_USAGE },
   demo: { run: demo, usage: DEMO_USAGE },
   bench: { run: bench, usage: BENCH_USAGE },
 };
@@ -18,6 +20,7 @@ export const USAGE = `usage: xent <command> [options]
 
 commands:
   score LOGITS [TARGETS]   loss, perplexity, accuracy of saved logits (.npy, .safetensors)
+  merge STATE...           the report of pieces scored apart with score --state
   demo                     train a small character-level language model with xent
   bench                    run the benchmark suite
 

@@ -2,9 +2,13 @@
 // against saved class indices, streamed through the engine's evaluate in chunks of rows.
 // Memory stays bounded by one chunk whatever the file size: the logits are read with
 // positioned reads straight into an engine tensor (float16 and bfloat16 widened on the
-// way), and each chunk's per-row results are folded into float64 sums before the next.
+// way), and each chunk goes into a streaming evaluator, whose exact sums make the report the
+// same, to the bit, as scoring pieces apart and merging their states (--state, xent merge).
 
-import { createEngine, type Engine, type EvaluateResult, type Tensor } from '../index.js';
+import {
+  createEngine, summarizeEvaluation, type Engine, type EvaluateResult, type EvaluationState, type Tensor,
+} from '../index.js';
+import { writeState } from './state.js';
 import { integerFlag, parse, threadsFlag } from './args.js';
 import { InputError, UsageError } from './errors.js';
 import { OpenFile, label, type TensorInfo } from './files.js';
@@ -39,6 +43,8 @@ options:
   --segments           also report each batch row of [B, T, V] logits
   --threads N|auto     engine threads (default: 1)
   --chunk-rows R       rows per read (default: about 16 MiB of logits)
+  --state FILE         also write the mergeable state of what was scored to FILE
+                       (combine pieces scored anywhere with 'xent merge')
   --json               print JSON instead of a table
   -h, --help           show this help`;
 
@@ -101,41 +107,18 @@ function checkShapes(logits: TensorInfo, targets: TensorInfo, bySegments: boolea
   return { rows, classes, ...(bySegments ? { rowsPerBatch: dims[1]! } : {}) };
 }
 
-/** Float64 sums over counted rows, folded chunk by chunk; the means come at the end. */
-class Totals {
-  count = 0;
-  nll = 0;
-  entropy = 0;
-  correct = 0;
-  topKHits = 0;
-  segments: Array<{ count: number; logprob: number; correct: number }> = [];
+/** Per batch row of [B, T, V] logits (--segments): float64 sums folded chunk by chunk. */
+type BatchRows = Array<{ count: number; logprob: number; correct: number }>;
 
-  add(result: EvaluateResult, targets: Int32Array, ignoreIndex: number): void {
-    const { nll, entropy, argmax } = result.rows;
-    const top = result.topK;
-    for (let r = 0; r < targets.length; r++) {
-      const t = targets[r]!;
-      if (t === ignoreIndex) continue;
-      this.count += 1;
-      this.nll += nll[r]!;
-      this.entropy += entropy[r]!;
-      if (argmax[r] === t) this.correct += 1;
-      if (top !== undefined) {
-        for (let j = r * top.k; j < (r + 1) * top.k; j++) if (top.indices[j] === t) { this.topKHits += 1; break; }
-      }
-    }
-  }
-
-  /** Folds a chunk's per-segment results; its first piece belongs to batch row `first`. */
-  addSegments(pieces: EvaluateResult['segments'], first: number): void {
-    pieces?.forEach((piece, i) => {
-      const s = (this.segments[first + i] ??= { count: 0, logprob: 0, correct: 0 });
-      if (piece.count === 0) return;
-      s.count += piece.count;
-      s.logprob += piece.logprob;
-      s.correct += Math.round(piece.accuracy * piece.count);
-    });
-  }
+/** Folds a chunk's per-segment results; its first piece belongs to batch row `first`. */
+function addSegments(batchRows: BatchRows, pieces: EvaluateResult['segments'], first: number): void {
+  pieces?.forEach((piece, i) => {
+    const s = (batchRows[first + i] ??= { count: 0, logprob: 0, correct: 0 });
+    if (piece.count === 0) return;
+    s.count += piece.count;
+    s.logprob += piece.logprob;
+    s.correct += Math.round(piece.accuracy * piece.count);
+  });
 }
 
 /** Offsets [0, ..., n] of the batch rows that rows [r0, r0 + n) touch, each T rows long. */
@@ -167,6 +150,7 @@ export async function score(args: string[]): Promise<number> {
     segments: { type: 'boolean' },
     threads: { type: 'string' },
     'chunk-rows': { type: 'string' },
+    state: { type: 'string' },
     json: { type: 'boolean' },
     help: { type: 'boolean', short: 'h' },
   });
@@ -201,15 +185,30 @@ export async function score(args: string[]): Promise<number> {
     }
 
     const engine = await createEngine({ threads });
-    let totals: Totals;
+    const { simd, threads: threadCount } = engine.features;
+    let scored: Scored;
     const started = performance.now();
     try {
-      totals = stream(engine, floats, indices, targetInfo, layout, { ignoreIndex, topK, chunkRows: chunkRowsFlag });
+      scored = stream(engine, floats, indices, targetInfo, layout, { ignoreIndex, topK, chunkRows: chunkRowsFlag });
     } finally {
       engine.dispose();
     }
     const elapsed = (performance.now() - started) / 1000;
-    report(totals, { logitsInfo, targetInfo, layout, topK, json: values.json === true, elapsed, engine });
+    if (values.state !== undefined) writeState(values.state, { rows: layout.rows, classes: layout.classes, evaluation: scored.state });
+    const describeTensor = (t: TensorInfo) => ({ file: t.file, ...(t.name === undefined ? {} : { tensor: t.name }), dtype: t.dtype, shape: t.shape });
+    const bytes = layout.rows * layout.classes * 4;
+    const speed = bytes >= 1e7 ? `, ${num(bytes / 1e9 / Math.max(elapsed, 1e-9), 3)} GB/s of float32 logits` : '';
+    report(scored.state, layout.rows, {
+      json: values.json === true,
+      inputs: { logits: describeTensor(logitsInfo), targets: describeTensor(targetInfo) },
+      header: [
+        ['logits', label(logitsInfo), `${logitsInfo.dtype} ${shape(logitsInfo.shape)}`],
+        ['targets', label(targetInfo), `${targetInfo.dtype} ${shape(targetInfo.shape)}`],
+      ],
+      batchRows: scored.batchRows,
+      footer: `${layout.rows} rows x ${layout.classes} classes scored in ${seconds(elapsed)}${speed} ` +
+        `(simd ${simd}, ${threadCount} thread${threadCount === 1 ? '' : 's'})`,
+    });
     return 0;
   } finally {
     for (const f of files) f.close();
@@ -222,11 +221,18 @@ interface StreamOptions {
   chunkRows: number | undefined;
 }
 
-function stream(engine: Engine, floats: FloatReader, indices: IndexReader, targetInfo: TensorInfo, layout: Layout, options: StreamOptions): Totals {
+/** What stream returns: the exact evaluation state, and the per batch row sums of --segments. */
+interface Scored {
+  state: EvaluationState;
+  batchRows: BatchRows | undefined;
+}
+
+function stream(engine: Engine, floats: FloatReader, indices: IndexReader, targetInfo: TensorInfo, layout: Layout, options: StreamOptions): Scored {
   const { rows, classes, rowsPerBatch } = layout;
   const { ignoreIndex, topK } = options;
   const chunkRows = Math.min(Math.max(1, rows), options.chunkRows ?? Math.max(1, Math.floor(CHUNK_BYTES / (classes * 4))));
-  const totals = new Totals();
+  const evaluator = engine.evaluator({ ignoreIndex, ...(topK === undefined ? {} : { topK }) });
+  const batchRows: BatchRows | undefined = rowsPerBatch === undefined ? undefined : [];
   const targets = new Int32Array(chunkRows);
   const bar = rows > PROGRESS_MIN_CHUNKS * chunkRows
     ? progressBar(rows, 'scoring |{bar}| {percentage}% | {value}/{total} rows | {speed} MB/s | ETA {eta_formatted}', { speed: '-' })
@@ -244,12 +250,13 @@ function stream(engine: Engine, floats: FloatReader, indices: IndexReader, targe
       const t = targets.subarray(0, n);
       indices.read(r0, t);
       checkTargets(t, r0, classes, ignoreIndex, targetInfo);
-      const segments = rowsPerBatch === undefined ? undefined : segmentOffsets(r0, n, rowsPerBatch);
-      const result = engine.evaluate(logits, t, {
-        classes, ignoreIndex, ...(topK === undefined ? {} : { topK }), ...(segments === undefined ? {} : { segments }),
-      });
-      totals.add(result, t, ignoreIndex);
-      if (rowsPerBatch !== undefined) totals.addSegments(result.segments, Math.floor(r0 / rowsPerBatch));
+      // The totals are the evaluator's exact sums: the same bits as any split of the rows
+      // into pieces scored apart and merged (xent merge).
+      evaluator.add(logits, t);
+      if (rowsPerBatch !== undefined) {
+        const segments = segmentOffsets(r0, n, rowsPerBatch);
+        addSegments(batchRows!, engine.evaluate(logits, t, { ignoreIndex, segments }).segments, Math.floor(r0 / rowsPerBatch));
+      }
       const mb = ((r0 + n) * classes * 4) / 1e6 / ((performance.now() - started) / 1000);
       bar?.update(r0 + n, { speed: mb.toFixed(0) });
     }
@@ -257,83 +264,62 @@ function stream(engine: Engine, floats: FloatReader, indices: IndexReader, targe
     logits?.free();
     bar?.stop();
   }
-  return totals;
+  return { state: evaluator.state(), batchRows };
 }
 
 interface ReportContext {
-  logitsInfo: TensorInfo;
-  targetInfo: TensorInfo;
-  layout: Layout;
-  topK: number | undefined;
   json: boolean;
-  elapsed: number;
-  engine: Engine;
+  /** What was scored: the inputs' descriptions for JSON, table lines above the metrics. */
+  inputs: Record<string, unknown>;
+  header: string[][];
+  batchRows: BatchRows | undefined;
+  footer: string;
 }
 
-function report(totals: Totals, ctx: ReportContext): void {
-  const { count } = totals;
-  const loss = totals.nll / count;
-  const summary = {
-    loss,
-    perplexity: Math.exp(loss),
-    bitsPerToken: loss / Math.LN2,
-    accuracy: totals.correct / count,
-    entropy: totals.entropy / count,
-    count,
-  };
-  const topK = ctx.topK === undefined ? undefined : { k: ctx.topK, accuracy: totals.topKHits / count };
-  const segments = ctx.layout.rowsPerBatch === undefined
-    ? undefined
-    : totals.segments.map((s, row) => ({
-      row,
-      loss: -s.logprob / s.count,
-      perplexity: Math.exp(-s.logprob / s.count),
-      accuracy: s.correct / s.count,
-      count: s.count,
-      logprob: s.logprob,
-    }));
-  const describeTensor = (t: TensorInfo) => ({ file: t.file, ...(t.name === undefined ? {} : { tensor: t.name }), dtype: t.dtype, shape: t.shape });
+/** The report of `xent score` and `xent merge`: a table, or JSON. */
+export function report(state: EvaluationState, rows: number, ctx: ReportContext): void {
+  const summary = summarizeEvaluation(state);
+  const { count } = summary;
+  const topK = state.topK === null ? undefined : { k: state.topK, accuracy: summary.topKAccuracy! };
+  const { topKAccuracy: _, ...metrics } = summary;
+  const segments = ctx.batchRows?.map((s, row) => ({
+    row,
+    loss: -s.logprob / s.count,
+    perplexity: Math.exp(-s.logprob / s.count),
+    accuracy: s.correct / s.count,
+    count: s.count,
+    logprob: s.logprob,
+  }));
 
   if (ctx.json) {
     console.log(JSON.stringify({
-      logits: describeTensor(ctx.logitsInfo),
-      targets: describeTensor(ctx.targetInfo),
-      ...summary,
-      rows: ctx.layout.rows,
+      ...ctx.inputs,
+      ...metrics,
+      rows,
       ...(topK === undefined ? {} : { topK }),
       ...(segments === undefined ? {} : { segments }),
     }, null, 2));
     return;
   }
 
-  const ignored = ctx.layout.rows - count;
-  const lines = [
-    ['logits', label(ctx.logitsInfo), `${ctx.logitsInfo.dtype} ${shape(ctx.logitsInfo.shape)}`],
-    ['targets', label(ctx.targetInfo), `${ctx.targetInfo.dtype} ${shape(ctx.targetInfo.shape)}`],
-  ];
-  console.log(table(lines));
+  const ignored = rows - count;
+  console.log(table(ctx.header));
   console.log();
-  const metrics = [
+  const lines = [
     ['loss', num(summary.loss), 'nats per token'],
     ['perplexity', num(summary.perplexity), ''],
     ['bits per token', num(summary.bitsPerToken), ''],
-    ['accuracy', percent(summary.accuracy), `${totals.correct} of ${count}`],
-    ...(topK === undefined ? [] : [[`top-${topK.k} accuracy`, percent(topK.accuracy), `${totals.topKHits} of ${count}`]]),
+    ['accuracy', percent(summary.accuracy), `${state.correct} of ${count}`],
+    ...(topK === undefined ? [] : [[`top-${topK.k} accuracy`, percent(topK.accuracy), `${state.topKCorrect} of ${count}`]]),
     ['entropy', num(summary.entropy), 'nats per token'],
-    ['count', String(count), ignored > 0 ? `${ignored} of ${ctx.layout.rows} rows ignored` : 'rows'],
+    ['count', String(count), ignored > 0 ? `${ignored} of ${rows} rows ignored` : 'rows'],
   ];
-  console.log(table(metrics, [false, true, false]));
+  console.log(table(lines, [false, true, false]));
   if (segments !== undefined) {
     console.log();
     const head = ['batch row', 'count', 'loss', 'perplexity', 'accuracy', 'log-prob'];
     const body = segments.map((s) => [String(s.row), String(s.count), num(s.loss), num(s.perplexity), percent(s.accuracy), num(s.logprob)]);
     console.log(table([head, ...body], [false, true, true, true, true, true]));
   }
-  const bytes = ctx.layout.rows * ctx.layout.classes * 4;
-  const speed = bytes >= 1e7 ? `, ${num(bytes / 1e9 / Math.max(ctx.elapsed, 1e-9), 3)} GB/s of float32 logits` : '';
-  const { simd, threads } = ctx.engine.features;
-  console.log(
-    `\n${ctx.layout.rows} rows x ${ctx.layout.classes} classes scored in ${seconds(ctx.elapsed)}${speed} ` +
-      `(simd ${simd}, ${threads} thread${threads === 1 ? '' : 's'})`,
-  );
+  console.log(`\n${ctx.footer}`);
 }
