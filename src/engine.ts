@@ -8,7 +8,7 @@ import { checkOptionKeys, describe, integerOption, numberOption } from './option
 import { crossEntropy } from './ops/cross-entropy.js';
 import { fromTensorLike, type Logits, type TensorLike } from './ops/logits.js';
 import { logSoftmax, logSumExp, softmax } from './ops/softmax.js';
-import { DEFAULT_MAX_MEMORY_BYTES, INITIAL_MEMORY_BYTES, MAX_AUTO_THREADS } from './tuning.js';
+import { DEFAULT_MAX_MEMORY_BYTES, INITIAL_MEMORY_BYTES, MAX_AUTO_THREADS, MAX_THREADS } from './tuning.js';
 import { WorkerPool } from './threads/pool.js';
 import type {
   ClassesOption, CrossEntropyOptions, CrossEntropyResult, DtypeOption, SoftmaxOptions,
@@ -52,8 +52,8 @@ export async function createEngine(options: EngineOptions = {}): Promise<Engine>
     throw new XentError('BAD_OPTION', `${op}: simd must be 'auto', 'relaxed' or 'baseline', got ${describe(simd)}`);
   }
   const threads = options.threads === 'auto' ? await availableCores() : integerOption(op, 'threads', options.threads, 1);
-  if (threads < 1) {
-    throw new XentError('BAD_OPTION', `${op}: threads must be 'auto' or an integer >= 1, got ${threads}`);
+  if (threads < 1 || threads > MAX_THREADS) {
+    throw new XentError('BAD_OPTION', `${op}: threads must be 'auto' or an integer in [1, ${MAX_THREADS}], got ${threads}`);
   }
   const maxMemoryBytes = numberOption(op, 'maxMemoryBytes', options.maxMemoryBytes, DEFAULT_MAX_MEMORY_BYTES, {
     min: 2 * INITIAL_MEMORY_BYTES,
@@ -66,7 +66,7 @@ export async function createEngine(options: EngineOptions = {}): Promise<Engine>
   const module = await chooseModule(simd, options.wasm, shared);
   const maxPages = Math.floor(maxMemoryBytes / PAGE);
   const memory = new WebAssembly.Memory({ initial: INITIAL_MEMORY_BYTES / PAGE, maximum: maxPages, shared });
-  const instance = await WebAssembly.instantiate(module, { env: { memory } });
+  const instance = await instantiate(module, memory, shared);
   const kernels = instance.exports as unknown as Kernels;
   const level: SimdLevel = kernels.simdLevel() === 1 ? 'relaxed' : 'baseline';
   if (simd === 'relaxed' && level !== 'relaxed') {
@@ -75,6 +75,23 @@ export async function createEngine(options: EngineOptions = {}): Promise<Engine>
   const arena = new Arena(memory, kernels.heapBase(), maxPages * PAGE);
   if (shared) arena.workers = await WorkerPool.start(module, instance.exports, arena, threads - 1);
   return new Engine(kernels, arena, level, shared);
+}
+
+/** The module over the engine's memory; a module that is not one of xent's builds is refused. */
+async function instantiate(module: WebAssembly.Module, memory: WebAssembly.Memory, shared: boolean): Promise<WebAssembly.Instance> {
+  let instance: WebAssembly.Instance;
+  try {
+    instance = await WebAssembly.instantiate(module, { env: { memory } });
+  } catch (error) {
+    const which = shared ? 'a shared-memory build (build/xent-shared.wasm or xent-relaxed-shared.wasm), as threads > 1 needs'
+      : 'a build with a private memory (build/xent.wasm or xent-relaxed.wasm), as threads: 1 needs';
+    throw new XentError('BAD_OPTION', `createEngine: the wasm module given does not link (${(error as Error).message}); pass ${which}`);
+  }
+  const missing = ['heapBase', 'simdLevel', 'crossEntropy', 'evaluate'].filter((name) => typeof instance.exports[name] !== 'function');
+  if (missing.length > 0) {
+    throw new XentError('BAD_OPTION', `createEngine: the wasm module given is not a build of this version of xent (it lacks ${missing.join(', ')})`);
+  }
+  return instance;
 }
 
 /** Cores the engine may use for threads: 'auto'. */

@@ -41,31 +41,38 @@ function buildUrl(level: SimdLevel, shared: boolean): URL {
 /** Compiles a module from anything createEngine's `wasm` option accepts. */
 export async function compile(source: WasmSource): Promise<WebAssembly.Module> {
   if (source instanceof WebAssembly.Module) return source;
-  if (source instanceof ArrayBuffer || source instanceof Uint8Array) return WebAssembly.compile(source as Uint8Array<ArrayBuffer>);
-  if (typeof source !== 'string' && !(source instanceof URL)) {
+  if (typeof source !== 'string' && !(source instanceof URL) && !(source instanceof ArrayBuffer) && !(source instanceof Uint8Array)) {
     throw new XentError('BAD_OPTION', `createEngine: wasm must be a URL, path, bytes or WebAssembly.Module, got ${describe(source)}`);
   }
-  const url = toUrl(source);
-  if (isNode() && url.protocol === 'file:') {
-    const fsModule = 'node:fs/promises';
-    const fs = (await import(/* @vite-ignore */ fsModule)) as typeof import('node:fs/promises');
-    return WebAssembly.compile(await fs.readFile(url));
+  const name = typeof source === 'string' || source instanceof URL ? String(source) : 'the bytes given';
+  try {
+    const bytes = await bytesOf(source);
+    return await (bytes instanceof Response ? WebAssembly.compileStreaming(bytes) : WebAssembly.compile(bytes));
+  } catch (error) {
+    if (error instanceof XentError) throw error;
+    throw new XentError('BAD_OPTION', `createEngine: cannot load the wasm module from ${name} (${(error as Error).message}); ` +
+      "pass one of xent's builds (build/xent*.wasm of this version of the package)");
   }
-  const response = await fetch(url);
-  if (!response.ok) throw new Error(`xent: fetching ${url} failed: ${response.status} ${response.statusText}`);
-  if (typeof WebAssembly.compileStreaming === 'function' && response.headers.get('content-type') === 'application/wasm') {
-    return WebAssembly.compileStreaming(response);
-  }
-  return WebAssembly.compile(await response.arrayBuffer());
 }
 
-function toUrl(source: string | URL): URL {
-  if (source instanceof URL) return source;
-  if (isNode() && !/^[a-z][a-z0-9+.-]+:/i.test(source)) {
-    // A plain path in Node: relative to the working directory.
-    return new URL(source, `file://${process.cwd()}/`);
+/**
+ * The bytes of a module: given, read from a file (Node; a plain path is taken literally), or
+ * fetched: then the response itself where it can be compiled while it streams in.
+ */
+async function bytesOf(source: string | URL | ArrayBuffer | Uint8Array): Promise<BufferSource | Response> {
+  if (source instanceof ArrayBuffer || source instanceof Uint8Array) return source as Uint8Array<ArrayBuffer>;
+  const path = isNode() && typeof source === 'string' && !/^[a-z][a-z0-9+.-]+:/i.test(source);
+  if (path || (isNode() && source instanceof URL && source.protocol === 'file:')) {
+    const fsModule = 'node:fs/promises';
+    const fs = (await import(/* @vite-ignore */ fsModule)) as typeof import('node:fs/promises');
+    // A path is read as written: '%41', '#' and '?' are characters of it, not URL syntax.
+    return fs.readFile(source);
   }
-  return new URL(source, globalThis.location?.href);
+  const url = source instanceof URL ? source : new URL(source, globalThis.location?.href);
+  const response = await fetch(url);
+  if (!response.ok) throw new Error(`fetching ${url} failed: ${response.status} ${response.statusText}`);
+  if (typeof WebAssembly.compileStreaming === 'function' && response.headers.get('content-type') === 'application/wasm') return response;
+  return response.arrayBuffer();
 }
 
 export function isNode(): boolean {

@@ -91,17 +91,23 @@ export function sparseTarget(
   ignoreIndex: number,
   what = 'target',
 ): Int32Array {
+  // One private copy, read once: it is what is validated and what the kernel reads, so a
+  // target that changes under us (shared memory, a getter) cannot reach the kernel unchecked.
+  // The constructor reads an Int32Array through its internal slots, not its own methods.
   let indices: Int32Array;
   if (target instanceof Int32Array) {
-    indices = target;
+    indices = new Int32Array(target);
   } else if (Array.isArray(target)) {
-    indices = new Int32Array(target.length);
-    target.forEach((t: unknown, row) => {
+    const length = target.length;
+    indices = new Int32Array(length);
+    for (let row = 0; row < length; row++) {
+      const t: unknown = target[row];
       if (typeof t !== 'number' || !Number.isInteger(t) || t !== (t | 0)) {
-        throw new XentError('TARGET_OUT_OF_RANGE', `${op}: ${what}[${row}] = ${describe(t)} is not an integer class index`);
+        const why = row in target ? `= ${describe(t)} is not an integer class index` : 'is missing (a hole in the array)';
+        throw new XentError('TARGET_OUT_OF_RANGE', `${op}: ${what}[${row}] ${why}`);
       }
       indices[row] = t;
-    });
+    }
   } else {
     throw new XentError(
       'SHAPE_MISMATCH',
@@ -191,15 +197,17 @@ export function segmentsOption(op: string, value: unknown, rows: number): Int32A
   if (value === undefined) return undefined;
   const expected = `row offsets [0, s1, ..., ${rows}]`;
   let offsets: Int32Array;
-  if (value instanceof Int32Array) offsets = value;
+  if (value instanceof Int32Array) offsets = new Int32Array(value);
   else if (Array.isArray(value)) {
     offsets = new Int32Array(value.length);
-    value.forEach((v: unknown, i) => {
+    for (let i = 0; i < offsets.length; i++) {
+      const v: unknown = value[i];
       if (typeof v !== 'number' || !Number.isInteger(v) || v !== (v | 0)) {
-        throw new XentError('BAD_OPTION', `${op}: segments[${i}] = ${describe(v)} is not an integer row offset`);
+        const why = i in value ? `= ${describe(v)} is not an integer row offset` : 'is missing (a hole in the array)';
+        throw new XentError('BAD_OPTION', `${op}: segments[${i}] ${why}`);
       }
       offsets[i] = v;
-    });
+    }
   } else {
     throw new XentError('BAD_OPTION', `${op}: segments must be an Int32Array of ${expected}, got ${describe(value)}`);
   }

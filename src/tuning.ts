@@ -35,6 +35,12 @@ export const SPIN_MS = 0.5;
 export const MAX_AUTO_THREADS = 8;
 
 /**
+ * The most threads createEngine starts: each worker costs its own V8 isolate (about 8 MB and a
+ * few milliseconds to start), and beyond a machine's cores more threads only wait.
+ */
+export const MAX_THREADS = 64;
+
+/**
  * With threads and plain arrays, the calling thread also copies the next chunk in and the
  * last one out while the workers compute; its share of the rows is 1 / threads less this.
  * Chosen with `npm run bench` (copies cost about a quarter of a fused forward + backward).

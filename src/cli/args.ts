@@ -2,6 +2,7 @@
 // plus the checks of numeric flag values that it leaves to us.
 
 import { parseArgs, type ParseArgsConfig } from 'node:util';
+import { MAX_THREADS } from '../tuning.js';
 import { UsageError } from './errors.js';
 
 type Options = NonNullable<ParseArgsConfig['options']>;
@@ -31,7 +32,8 @@ export function integerFlag(flag: string, text: string | undefined, fallback: nu
   if (text === undefined) return fallback;
   const value = Number(text);
   if (!/^[-+]?\d+$/.test(text.trim()) || !Number.isSafeInteger(value) || value < min || value > max) {
-    const range = max === 2 ** 31 - 1 ? `an integer >= ${min}` : `an integer in [${min}, ${max}]`;
+    // The upper bound is said when it is a flag's own or the value is past it.
+    const range = max !== 2 ** 31 - 1 || value > max ? `an integer in [${min}, ${max}]` : `an integer >= ${min}`;
     throw new UsageError(`${flag} must be ${range}, got '${text}'`);
   }
   return value;
@@ -40,5 +42,5 @@ export function integerFlag(flag: string, text: string | undefined, fallback: nu
 /** --threads: 'auto' or a count >= 1; default 1 as in createEngine. */
 export function threadsFlag(text: string | undefined): number | 'auto' {
   if (text === 'auto') return 'auto';
-  return integerFlag('--threads', text, 1, 1, 1024);
+  return integerFlag('--threads', text, 1, 1, MAX_THREADS);
 }

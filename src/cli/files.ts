@@ -2,7 +2,7 @@
 // and what both formats share (dtype names, shape arithmetic). Nothing here reads a whole
 // file; the largest read is one chunk of rows.
 
-import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
+import { closeSync, constants, fstatSync, openSync, readSync } from 'node:fs';
 import { InputError } from './errors.js';
 
 /** Where one tensor's values are in a file, and what they are. */
@@ -56,14 +56,17 @@ export class OpenFile {
   static open(path: string): OpenFile {
     let fd: number;
     try {
-      fd = openSync(path, 'r');
+      // Non-blocking, so that a FIFO without a writer is refused below instead of waiting forever.
+      fd = openSync(path, constants.O_RDONLY | constants.O_NONBLOCK);
     } catch (error) {
       throw new InputError(path, systemProblem(error));
     }
     const stat = fstatSync(fd);
-    if (stat.isDirectory()) {
+    if (!stat.isFile()) {
       closeSync(fd);
-      throw new InputError(path, 'is a directory, not a file');
+      const kind = stat.isDirectory() ? 'a directory' : stat.isFIFO() ? 'a pipe (FIFO or process substitution)'
+        : stat.isCharacterDevice() || stat.isBlockDevice() ? 'a device' : stat.isSocket() ? 'a socket' : 'not a regular file';
+      throw new InputError(path, `is ${kind}, not a regular file: xent reads tensors at offsets, so save the data to a file first`);
     }
     return new OpenFile(path, fd, stat.size);
   }

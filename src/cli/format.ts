@@ -9,6 +9,15 @@ export function table(rows: string[][], numeric: boolean[] = []): string {
     .join('\n');
 }
 
+/**
+ * Text that came from a file, safe to print: control characters escaped (no terminal
+ * sequences), and cut to `max` characters with the length said.
+ */
+export function printable(text: string, max = 64): string {
+  const escaped = text.replace(/[\u0000-\u001f\u007f-\u009f]/g, (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`);
+  return escaped.length <= max ? escaped : `${escaped.slice(0, max)}... (${text.length} characters)`;
+}
+
 /** Seven significant digits, plain when the magnitude allows. */
 export function num(x: number, digits = 7): string {
   if (!Number.isFinite(x)) return String(x);

@@ -12,9 +12,17 @@
 // can stream files larger than memory.
 
 import { InputError } from './errors.js';
+import { printable } from './format.js';
 import { ITEM_SIZE, elementCount, type OpenFile, type TensorInfo } from './files.js';
 
 const MAGIC = [0x93, 0x4e, 0x55, 0x4d, 0x50, 0x59]; // \x93NUMPY
+
+/**
+ * The longest header read. NumPy itself refuses headers over 10,000 bytes unless told
+ * otherwise (max_header_size); a header is a dict of three keys, so 1 MiB is generous, and
+ * bounds what a lying header can make us allocate and decode.
+ */
+const MAX_HEADER_BYTES = 1 << 20;
 
 /** True when the file starts with the .npy magic string. */
 export function looksLikeNpy(first: Uint8Array): boolean {
@@ -41,6 +49,9 @@ export function readNpyHeader(file: OpenFile): TensorInfo {
     headerLength = view.getUint32(8, true);
   } else {
     throw new InputError(path, `has .npy format version ${major}.${start[7]}, expected 1.0, 2.0 or 3.0`);
+  }
+  if (headerLength > MAX_HEADER_BYTES) {
+    throw new InputError(path, `has a ${headerLength}-byte .npy header, over the ${MAX_HEADER_BYTES} bytes read (NumPy writes about a hundred)`);
   }
   if (headerStart + headerLength > file.size) {
     throw new InputError(
@@ -79,7 +90,7 @@ function npyDtype(path: string, descr: unknown): string {
     throw new InputError(path, 'has a structured dtype (a list of fields); expected a plain numeric array');
   }
   const m = /^([<>|=]?)([a-zA-Z])(\d*)$/.exec(descr);
-  if (m === null) throw new InputError(path, `has dtype '${descr}', which is not a numeric dtype`);
+  if (m === null) throw new InputError(path, `has dtype '${printable(descr)}', which is not a numeric dtype`);
   const [, order, kind, digits] = m as unknown as [string, string, string, string];
   const bytes = Number(digits || '0');
   const names: Record<string, string> = { f: 'float', i: 'int', u: 'uint', c: 'complex' };

@@ -12,10 +12,19 @@
 // so a header that lies is refused before any data is read.
 
 import { InputError } from './errors.js';
+import { printable } from './format.js';
 import { ITEM_SIZE, elementCount, type OpenFile, type TensorInfo } from './files.js';
 
 /** The format's own limit on the header, which also keeps a lying length from allocating. */
 const MAX_HEADER_BYTES = 100_000_000;
+
+/**
+ * Bounds checked before JSON.parse, which would otherwise spend gigabytes on a header of deep
+ * nesting or millions of tiny entries: a header is an object of tensor entries, each an object
+ * of a string and two short arrays (depth 3), and models hold thousands of tensors.
+ */
+const MAX_DEPTH = 8;
+const MAX_TENSORS = 100_000;
 
 /** safetensors dtype codes, as NumPy names. */
 const DTYPES: Record<string, string> = {
@@ -40,11 +49,13 @@ export function readSafetensorsHeader(file: OpenFile): Map<string, TensorInfo> {
   if (headerLength > MAX_HEADER_BYTES) {
     throw new InputError(path, `has a ${headerLength}-byte header, over the format's limit of ${MAX_HEADER_BYTES}`);
   }
+  const bytes = file.readUpTo(8, headerLength);
+  checkShape(path, bytes);
   let header: unknown;
   try {
-    header = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(file.readUpTo(8, headerLength)));
+    header = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(bytes));
   } catch (error) {
-    throw new InputError(path, `has a safetensors header that is not valid JSON (${(error as Error).message})`);
+    throw new InputError(path, `has a safetensors header that is not valid JSON (${printable((error as Error).message, 120)})`);
   }
   if (header === null || typeof header !== 'object' || Array.isArray(header)) {
     throw new InputError(path, 'has a safetensors header that is not a JSON object');
@@ -55,7 +66,7 @@ export function readSafetensorsHeader(file: OpenFile): Map<string, TensorInfo> {
   const tensors = new Map<string, TensorInfo>();
   for (const [name, entry] of Object.entries(header as Record<string, unknown>)) {
     if (name === '__metadata__') continue;
-    const where = `tensor '${name}'`;
+    const where = `tensor '${printable(name)}'`;
     const e = (entry ?? {}) as Record<string, unknown>;
     const { dtype: code, shape, data_offsets: offsets } = e;
     if (typeof code !== 'string' || !Array.isArray(shape) || !Array.isArray(offsets)) {
@@ -68,7 +79,7 @@ export function readSafetensorsHeader(file: OpenFile): Map<string, TensorInfo> {
     if (offsets.length !== 2 || !Number.isSafeInteger(begin) || !Number.isSafeInteger(end) || (begin as number) < 0 || (end as number) < (begin as number)) {
       throw new InputError(path, `${where} has data_offsets ${JSON.stringify(offsets)}, expected [begin, end] with 0 <= begin <= end`);
     }
-    const dtype = DTYPES[code] ?? `'${code}'`;
+    const dtype = DTYPES[code] ?? `'${printable(code)}'`;
     const size = ITEM_SIZE[dtype];
     const byteLength = (end as number) - (begin as number);
     if (size !== undefined && byteLength !== elementCount(path, shape as number[]) * size) {
@@ -86,5 +97,51 @@ export function readSafetensorsHeader(file: OpenFile): Map<string, TensorInfo> {
     }
     tensors.set(name, { file: path, name, dtype, shape: shape as number[], byteOffset: dataStart + (begin as number), byteLength });
   }
+  checkContiguous(path, [...tensors.values()].map((t) => [t.byteOffset - dataStart, t.byteOffset - dataStart + t.byteLength, t.name!]), dataBytes);
   return tensors;
+}
+
+/**
+ * The header's JSON, scanned before it is parsed: an object ('{' first), nested at most
+ * MAX_DEPTH deep, with at most MAX_TENSORS entries.
+ */
+function checkShape(path: string, bytes: Uint8Array): void {
+  let i = 0;
+  while (i < bytes.length && (bytes[i] === 0x20 || bytes[i] === 0x0a || bytes[i] === 0x0d || bytes[i] === 0x09)) i++;
+  if (bytes[i] !== 0x7b /* { */) throw new InputError(path, 'has a safetensors header that is not a JSON object');
+  let depth = 0, entries = 0, inString = false;
+  for (; i < bytes.length; i++) {
+    const b = bytes[i]!;
+    if (inString) {
+      if (b === 0x5c /* \\ */) i++;
+      else if (b === 0x22 /* " */) inString = false;
+    } else if (b === 0x22) {
+      inString = true;
+    } else if (b === 0x7b || b === 0x5b /* [ */) {
+      if (++depth > MAX_DEPTH) throw new InputError(path, `has a safetensors header nested deeper than ${MAX_DEPTH} levels`);
+    } else if (b === 0x7d || b === 0x5d) {
+      depth--;
+    } else if (b === 0x2c /* , */ && depth === 1 && ++entries >= MAX_TENSORS) {
+      throw new InputError(path, `has a safetensors header of more than ${MAX_TENSORS} entries`);
+    }
+  }
+}
+
+/**
+ * As the format's reference implementation requires: the tensors' data_offsets tile the data
+ * section, from 0 to its end, without gaps or overlaps.
+ */
+function checkContiguous(path: string, spans: [begin: number, end: number, name: string][], dataBytes: number): void {
+  spans.sort((a, b) => a[0] - b[0] || a[1] - b[1]);
+  let at = 0;
+  for (const [begin, end, name] of spans) {
+    if (begin !== at) {
+      const what = begin < at ? 'overlaps the tensor before it' : `leaves a gap of ${begin - at} bytes before it`;
+      throw new InputError(path, `tensor '${printable(name)}' has data_offsets [${begin}, ${end}], which ${what}: the tensors must be contiguous`);
+    }
+    at = end;
+  }
+  if (at !== dataBytes) {
+    throw new InputError(path, `its tensors' data ends at byte ${at} of ${dataBytes}: the data section holds bytes no tensor describes`);
+  }
 }

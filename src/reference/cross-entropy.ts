@@ -40,6 +40,10 @@ export function crossEntropy(
   // distribution over classes q' (label smoothing folded in) and its weighted total.
   const sparse = !(target instanceof Float32Array || target instanceof Float64Array);
   const targetOf = targetReader(target, shape, ignoreIndex, eps);
+  // w[c] q'[c]. With class indices only the classes q' puts mass on enter (nll_loss reads
+  // w[target] alone), so an unused NaN or infinite weight stays out, as in PyTorch; with
+  // probabilities every class enters, and so does 0 * NaN = NaN, as there too.
+  const weighted = (q: number[], c: number) => (sparse && q[c] === 0 ? 0 : w(c) * q[c]!);
   const losses = new Float64Array(rows);
   const lse = new Float64Array(rows);
   const gradOut = grad === 'none' ? undefined : grad === 'new' ? new Float64Array(rows * classes) : grad === 'inplace' ? (input as Float32Array) : grad;
@@ -59,7 +63,7 @@ export function crossEntropy(
     const nll = (c: number) => m - v[c]! + Math.log(s);
     let ce = 0;
     let mass = 0;
-    for (let c = 0; c < classes; c++) mass += w(c) * q[c]!;
+    for (let c = 0; c < classes; c++) mass += weighted(q, c);
     if (sparse) {
       // PyTorch: (1 - eps) nll_loss + (eps / C) sum_c w[c] (-log p[c]), the second term only
       // when eps > 0; so eps = 1 with a -inf target logit is 0 * inf = NaN, as there.
@@ -92,7 +96,7 @@ export function crossEntropy(
     for (const { r, p, v, q, mass, lse: l } of rowGrads) {
       for (let j = 0; j < classes; j++) {
         // d/dv[j] of sum_c w[c] q'[c] (lse - v[c]) is mass p[j] - w[j] q'[j]
-        let d = ceScale * (mass * p[j]! - w(j) * q[j]!);
+        let d = ceScale * (mass * p[j]! - weighted(q, j));
         if (zCoef !== 0) d += zScale * 2 * zCoef * l * p[j]!;
         if (cap > 0) d *= 1 - (v[j]! / cap) ** 2;
         gradOut[r * classes + j] = d;
