@@ -6,7 +6,7 @@ import { compile, isNode, shippedModule, type SimdLevel, type WasmSource } from 
 import { Arena, Tensor, type Owner } from './memory.js';
 import { checkOptionKeys, describe, integerOption, numberOption } from './options.js';
 import { crossEntropy } from './ops/cross-entropy.js';
-import { fromTensorLike, type Logits, type TensorLike } from './ops/logits.js';
+import { fromTensorLike, type EngineContext, type Logits, type TensorLike } from './ops/logits.js';
 import { logSoftmax, logSumExp, softmax } from './ops/softmax.js';
 import { DEFAULT_MAX_MEMORY_BYTES, INITIAL_MEMORY_BYTES, MAX_AUTO_THREADS, MAX_THREADS } from './tuning.js';
 import { WorkerPool } from './threads/pool.js';
@@ -144,6 +144,7 @@ export class Engine implements Owner {
   readonly #simd: SimdLevel;
   readonly #shared: boolean;
   #arena: Arena | undefined;
+  #busy = false;
 
   /** @internal use createEngine */
   constructor(kernels: Kernels, arena: Arena, simd: SimdLevel, shared: boolean) {
@@ -187,15 +188,15 @@ export class Engine implements Owner {
   }
 
   logSumExp(logits: Input, options?: ClassesOption & DtypeOption): Float32Array {
-    return logSumExp(this.context(), ...fromTensorLike('logSumExp', logits, options, HALVES));
+    return this.#call((ctx) => logSumExp(ctx, ...fromTensorLike('logSumExp', logits, options, HALVES)));
   }
 
   softmax(logits: Input, options?: SoftmaxOptions<Float32Array | Tensor>): Float32Array {
-    return softmax(this.context(), ...fromTensorLike('softmax', logits, options, HALVES));
+    return this.#call((ctx) => softmax(ctx, ...fromTensorLike('softmax', logits, options, HALVES)));
   }
 
   logSoftmax(logits: Input, options?: SoftmaxOptions<Float32Array | Tensor>): Float32Array {
-    return logSoftmax(this.context(), ...fromTensorLike('logSoftmax', logits, options, HALVES));
+    return this.#call((ctx) => logSoftmax(ctx, ...fromTensorLike('logSoftmax', logits, options, HALVES)));
   }
 
   crossEntropy<const O extends CrossEntropyOptions = {}>(
@@ -204,7 +205,7 @@ export class Engine implements Owner {
     options?: O,
   ): CrossEntropyResult & GradOf<O> {
     const [x, o] = fromTensorLike('crossEntropy', logits, options, HALVES);
-    return crossEntropy(this.context(), x, target, o) as CrossEntropyResult & GradOf<O>;
+    return this.#call((ctx) => crossEntropy(ctx, x, target, o)) as CrossEntropyResult & GradOf<O>;
   }
 
   binaryCrossEntropy<const O extends BinaryCrossEntropyOptions = {}>(
@@ -213,7 +214,7 @@ export class Engine implements Owner {
     options?: O,
   ): LossResult & GradOf<O> {
     const [x, o] = fromTensorLike('binaryCrossEntropy', logits, options, F32_ONLY);
-    return binaryCrossEntropy(this.context(), x as Logits, target, o) as LossResult & GradOf<O>;
+    return this.#call((ctx) => binaryCrossEntropy(ctx, x as Logits, target, o)) as LossResult & GradOf<O>;
   }
 
   sigmoidFocalLoss<const O extends SigmoidFocalLossOptions = {}>(
@@ -222,7 +223,7 @@ export class Engine implements Owner {
     options?: O,
   ): LossResult & GradOf<O> {
     const [x, o] = fromTensorLike('sigmoidFocalLoss', logits, options, F32_ONLY);
-    return sigmoidFocalLoss(this.context(), x as Logits, target, o) as LossResult & GradOf<O>;
+    return this.#call((ctx) => sigmoidFocalLoss(ctx, x as Logits, target, o)) as LossResult & GradOf<O>;
   }
 
   klDivergence<const O extends KlDivergenceOptions = {}>(
@@ -232,7 +233,7 @@ export class Engine implements Owner {
   ): LossResult & GradOf<O> {
     const [student, o] = fromTensorLike('klDivergence', studentLogits, options, { ...F32_ONLY, what: 'studentLogits' });
     const [teacher] = fromTensorLike('klDivergence', teacherLogits, o, { ...F32_ONLY, what: 'teacherLogits' });
-    return klDivergence(this.context(), student as Logits, teacher as Logits, o) as LossResult & GradOf<O>;
+    return this.#call((ctx) => klDivergence(ctx, student as Logits, teacher as Logits, o)) as LossResult & GradOf<O>;
   }
 
   evaluate<const O extends EvaluateOptions = {}>(
@@ -241,18 +242,18 @@ export class Engine implements Owner {
     options?: O,
   ): EvaluateResult & EvaluateExtrasOf<O> {
     const [x, o] = fromTensorLike('evaluate', logits, options, SEQUENCES);
-    return evaluate(this.context(), x, target, o) as EvaluateResult & EvaluateExtrasOf<O>;
+    return this.#call((ctx) => evaluate(ctx, x, target, o)) as EvaluateResult & EvaluateExtrasOf<O>;
   }
 
   logProbs(logits: Input, ids: Int32Array | number[], options?: LogProbsOptions): LogProbsResult {
     const [x, o] = fromTensorLike('logProbs', logits, options, HALVES);
-    return logProbs(this.context(), x, ids, o);
+    return this.#call((ctx) => logProbs(ctx, x, ids, o));
   }
 
   /** One shard's per-row partial results, for mergeCrossEntropyShards. */
   crossEntropyShard(logits: Input, target: Int32Array | number[], options: CrossEntropyShardOptions): CrossEntropyShardPart {
     const [x, o] = fromTensorLike('crossEntropyShard', logits, options, HALVES);
-    return crossEntropyShard(this.context(), x, target, o!);
+    return this.#call((ctx) => crossEntropyShard(ctx, x, target, o!));
   }
 
   /** The gradient of the merged loss with respect to one shard's logits. */
@@ -262,22 +263,36 @@ export class Engine implements Owner {
     options: CrossEntropyShardGradOptions,
   ): { grad: Float32Array } {
     const [x, o] = fromTensorLike('crossEntropyShardGrad', logits, options, HALVES);
-    return crossEntropyShardGrad(this.context(), x, target, o!);
+    return this.#call((ctx) => crossEntropyShardGrad(ctx, x, target, o!));
   }
 
   /** A streaming evaluation over any number of batches: see Evaluator. */
   evaluator(options?: EvaluatorOptions): Evaluator {
     void this.arena; // throws DISPOSED
-    return new Evaluator(() => this.context(), options);
+    return new Evaluator((fn) => this.#call(fn), options);
   }
 
   /** Frees engine memory; every later call throws XentError 'DISPOSED'. Idempotent. */
   dispose(): void {
+    if (this.#arena !== undefined) this.#arena.disposed = true;
     this.#arena?.workers?.dispose();
     this.#arena = undefined;
   }
 
-  private context() {
-    return { arena: this.arena, kernels: this.kernels };
+  /**
+   * Runs one operation. A call made while another runs (from an option getter, or an array
+   * subclass's method) is refused; so is one on an engine disposed meanwhile (runRows checks).
+   */
+  #call<T>(operation: (ctx: EngineContext) => T): T {
+    const ctx = { arena: this.arena, kernels: this.kernels };
+    if (this.#busy) {
+      throw new XentError('BAD_OPTION', 'this engine is already running an operation: a call from inside another (an option getter, an array method) is refused');
+    }
+    this.#busy = true;
+    try {
+      return operation(ctx);
+    } finally {
+      this.#busy = false;
+    }
   }
 }

@@ -22,6 +22,8 @@ export class Arena {
   private top: number;
   /** The worker threads that share this memory, if the engine has any. */
   workers: WorkerPool | undefined;
+  /** Set by engine.dispose(), which a call in progress may run into (from an option getter). */
+  disposed = false;
 
   constructor(memory: WebAssembly.Memory, base: number, maxBytes: number) {
     this.memory = memory;

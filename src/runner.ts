@@ -37,6 +37,7 @@ export interface RowCall {
 }
 
 export function runRows(arena: Arena, call: RowCall): void {
+  if (arena.disposed) throw new XentError('DISPOSED', `${call.op}: the engine was disposed during this call`);
   const { rows, classes } = call;
   const memory = arena.memory.buffer;
   const plan = call.args.map((arg) => planArg(arg, call.args, memory));

@@ -97,3 +97,26 @@ describe('the engine against hostile arguments', () => {
     }
   });
 });
+
+describe('dispose and calls from inside a call', () => {
+  it.each([1, 2])('dispose() from an option getter: DISPOSED at once, nothing written (%i threads)', async (threads) => {
+    const engine = await createEngine({ simd: 'baseline', threads });
+    const rows = 512, classes = 1000; // enough for the worker threads to take part
+    const x = makeLogits(rows, classes, 'normal', 4);
+    const grad = new Float32Array(rows * classes);
+    const started = Date.now();
+    const options = { classes, grad, get reduction() { engine.dispose(); return 'sum' as const; } };
+    expect(thrown(() => engine.crossEntropy(x, new Int32Array(rows), options)).code).toBe('DISPOSED');
+    expect(Date.now() - started).toBeLessThan(2000);
+    expect(grad.every((g) => g === 0)).toBe(true);
+  });
+
+  it('a call from inside a call is refused, and the engine keeps working', async () => {
+    const engine = await createEngine({ simd: 'baseline' });
+    const x = makeLogits(4, 3, 'normal', 5);
+    const options = { classes: 3, get reduction() { engine.logSumExp(x, { classes: 3 }); return 'mean' as const; } };
+    expect(thrown(() => engine.crossEntropy(x, [0, 1, 2, 0], options)).message).toMatch(/already running an operation/);
+    expect(engine.crossEntropy(x, [0, 1, 2, 0], { classes: 3 }).count).toBe(4);
+    engine.dispose();
+  });
+});

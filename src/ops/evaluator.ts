@@ -19,15 +19,15 @@ export const EVALUATOR_OPTIONS = ['ignoreIndex', 'topK'] as const;
 export const EVALUATOR_ADD_OPTIONS = ['classes', 'dtype', 'sequenceLength', 'shift', 'attentionMask'] as const;
 
 export class Evaluator {
-  readonly #context: () => EngineContext;
+  readonly #call: <T>(operation: (ctx: EngineContext) => T) => T;
   readonly #ignoreIndex: number;
   readonly #topK: number | undefined;
   readonly #totals = new RowTotals();
 
   /** @internal use engine.evaluator */
-  constructor(context: () => EngineContext, options: EvaluatorOptions = {}) {
+  constructor(call: <T>(operation: (ctx: EngineContext) => T) => T, options: EvaluatorOptions = {}) {
     checkOptionKeys('evaluator', options, EVALUATOR_OPTIONS);
-    this.#context = context;
+    this.#call = call;
     this.#ignoreIndex = integerOption('evaluator', 'ignoreIndex', options.ignoreIndex, DEFAULT_IGNORE_INDEX);
     const k = options.topK;
     if (k !== undefined && (typeof k !== 'number' || !Number.isInteger(k) || k < 1)) {
@@ -45,9 +45,9 @@ export class Evaluator {
   add(logits: Logits | Uint16Array | TensorLike, target: Int32Array | number[], options: EvaluatorAddOptions = {}): this {
     checkOptionKeys('evaluator.add', options, EVALUATOR_ADD_OPTIONS);
     const [x, o] = fromTensorLike('evaluator.add', logits, options, { halves: true, sequences: true });
-    const scored = scoreRows('evaluator.add', this.#context(), x, target, {
+    const scored = this.#call((ctx) => scoreRows('evaluator.add', ctx, x, target, {
       ...o, ignoreIndex: this.#ignoreIndex, topK: this.#topK,
-    });
+    }));
     this.#totals.add(scored);
     return this;
   }

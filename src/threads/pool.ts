@@ -3,6 +3,7 @@
 // that fails, or does not answer in time, makes the call throw; the engine then carries on
 // with one thread.
 
+import { XentError } from '../errors.js';
 import { isNode } from '../loader.js';
 import type { Arena } from '../memory.js';
 import { SPIN_MS, WORKER_DEADLINE_MS, WORKER_DEADLINE_NS_PER_ELEMENT } from '../tuning.js';
@@ -80,6 +81,7 @@ export class WorkerPool {
       if (this.waitFor(w - 1, deadline) !== DONE) failed.push(w - 1);
     }
     if (failure !== undefined) throw failure;
+    if (this.arena.disposed) throw new XentError('DISPOSED', 'the engine was disposed during this call');
     if (failed.length > 0) {
       this.arena.workers = undefined;
       this.dispose();
@@ -114,7 +116,7 @@ export class WorkerPool {
         return now;
       }
       const left = deadline - Date.now();
-      if (left <= 0) return now;
+      if (left <= 0 || this.arena.disposed) return now;
       if (spinWhile(state, now, SPIN_MS)) continue;
       if (this.canBlock) Atomics.wait(state, 0, now, Math.min(left, 100));
     }
