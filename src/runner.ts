@@ -230,7 +230,8 @@ function planArg(arg: Arg, args: Arg[], memory: ArrayBufferLike): ArgPlan {
   const plan = new ArgPlan();
   if ('none' in arg) return plan;
   if ('whole' in arg) {
-    plan.whole = arg.whole;
+    // A view of engine memory would be detached if the call grows it: copy its few values.
+    plan.whole = arg.whole?.buffer === memory ? arg.whole.slice() : arg.whole;
     return plan;
   }
   plan.perRow = arg.perRow;
@@ -263,6 +264,18 @@ function residentPointer(data: Float32Array | Int32Array | Tensor, memory: Array
   return data.buffer === memory ? data.byteOffset : -1;
 }
 
+
+/**
+ * What a call returns for an output it wrote: a Tensor's data, or the caller's array, re-made
+ * when it was a view of engine memory that the call itself detached by growing the memory.
+ * Taken before the call (which is when the view's place is still known).
+ */
+export function keepLive(arena: Arena, out: Float32Array | Tensor): () => Float32Array {
+  if (out instanceof Tensor) return () => out.data;
+  if (out.buffer !== arena.memory.buffer) return () => out;
+  const { byteOffset, length } = out;
+  return () => (out.length === length ? out : arena.f32(byteOffset, length));
+}
 
 /** Throws unless `t` is a live tensor of this arena's engine. */
 export function checkTensor(op: string, arena: Arena, t: Tensor): void {

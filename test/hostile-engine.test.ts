@@ -120,3 +120,41 @@ describe('dispose and calls from inside a call', () => {
     engine.dispose();
   });
 });
+
+describe('tensor.data views as arguments, when the call itself grows engine memory', () => {
+  it('weight, posWeight, out and grad views keep working and come back live', async () => {
+    const rows = 300, classes = 4000; // each tensor grows memory to just what it needs: the chunks grow it again
+    const fresh = () => createEngine({ simd: 'baseline' });
+    const x = makeLogits(rows, classes, 'normal', 6);
+    const target = Int32Array.from({ length: rows }, (_, r) => r % classes);
+    const want = (await fresh()).crossEntropy(x, target, { classes, weight: new Float32Array(classes).fill(0.5), grad: true });
+
+    let engine = await fresh();
+    const W = engine.tensor(1, classes);
+    W.data.fill(0.5);
+    const G = engine.tensor(rows, classes);
+    const before = G.data.buffer;
+    const got = engine.crossEntropy(x, target, { classes, weight: W.data, grad: G.data });
+    expect(G.data.buffer, 'the call grew the memory').not.toBe(before);
+    expect(got.loss).toBe(want.loss);
+    expect(got.grad.length).toBe(rows * classes);
+    expect(expectSame(got.grad, want.grad)).toBe(true);
+
+    engine = await fresh();
+    const O = engine.tensor(rows, classes);
+    const out = engine.softmax(x, { classes, out: O.data });
+    expect(out.length).toBe(rows * classes);
+    expect(expectSame(out, (await fresh()).softmax(x, { classes }))).toBe(true);
+
+    engine = await fresh();
+    const P = engine.tensor(1, classes);
+    P.data.fill(2);
+    const probs = (await fresh()).softmax(x, { classes });
+    const bce = engine.binaryCrossEntropy(x, probs, { classes, posWeight: P.data, grad: true });
+    expect(bce.loss).toBe((await fresh()).binaryCrossEntropy(x, probs, { classes, posWeight: new Float32Array(classes).fill(2) }).loss);
+  });
+});
+
+function expectSame(a: Float32Array, b: Float32Array): boolean {
+  return a.length === b.length && a.every((v, i) => Object.is(v, b[i]));
+}

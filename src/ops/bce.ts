@@ -14,7 +14,7 @@ import { Tensor } from '../memory.js';
 import {
   checkOptionKeys, describe, float32Of, flatShape, gradOption, numberOption, reductionOption, type Shape,
 } from '../options.js';
-import { runRows, type Arg } from '../runner.js';
+import { keepLive, runRows, type Arg } from '../runner.js';
 import { BINARY_CROSS_ENTROPY_OPTIONS, type BinaryCrossEntropyOptions, type LossResult } from '../types.js';
 import { logitsShape, type EngineContext, type Logits } from './logits.js';
 import { sumOf } from './sum.js';
@@ -121,10 +121,6 @@ export function gradTarget(op: string, logits: Logits, value: unknown, length: n
 }
 
 /** The gradient as the result reports it. */
-export function gradResult(grad: Float32Array | Tensor): Float32Array {
-  return grad instanceof Tensor ? grad.data : grad;
-}
-
 export function binaryCrossEntropy(
   ctx: EngineContext,
   logits: Logits,
@@ -145,6 +141,7 @@ export function binaryCrossEntropy(
   const mean = reduction === 'mean';
   const losses = new Float32Array(n);
   const gradArg: Arg = grad === undefined ? { none: true } : { write: grad, perRow: classes, over: 0 };
+  const gradOut = grad === undefined ? undefined : keepLive(ctx.arena, grad);
   runRows(ctx.arena, {
     op: OP,
     kernel: ctx.kernels.binaryCrossEntropy,
@@ -162,6 +159,6 @@ export function binaryCrossEntropy(
   });
   const total = sumOf(losses);
   const result: LossResult = { loss: mean ? total / n : total, losses };
-  if (grad !== undefined) result.grad = gradResult(grad);
+  if (gradOut !== undefined) result.grad = gradOut();
   return result;
 }

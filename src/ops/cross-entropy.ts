@@ -5,9 +5,8 @@ import {
   DEFAULT_IGNORE_INDEX, checkOptionKeys, float32Of, gradOption, integerOption, numberOption,
   reductionOption, sparseTarget,
 } from '../options.js';
-import { runRows, type Arg } from '../runner.js';
+import { keepLive, runRows, type Arg } from '../runner.js';
 import { CROSS_ENTROPY_OPTIONS, type CrossEntropyOptions, type CrossEntropyResult } from '../types.js';
-import { Tensor } from '../memory.js';
 import { readLogits, type EngineContext, type Logits } from './logits.js';
 import { XentError } from '../errors.js';
 import { sumOf } from './sum.js';
@@ -67,6 +66,7 @@ export function crossEntropy(
   const lse = new Float32Array(rows);
   const gradOut = grad === 'none' ? undefined : grad === 'new' ? new Float32Array(rows * classes) : grad === 'inplace' ? (logits as Logits) : grad;
   const gradArg: Arg = gradOut === undefined ? { none: true } : { write: gradOut, perRow: classes, over: 0 };
+  const gradResult = gradOut === undefined ? undefined : keepLive(ctx.arena, gradOut);
   const common = { op: OP, rows, classes };
   if (indices !== undefined) {
     runRows(ctx.arena, {
@@ -105,7 +105,7 @@ export function crossEntropy(
   const zPart = zLoss === 0 ? 0 : mean ? zTotal / count : zTotal;
   const loss = (mean ? total / targetWeight : total) + zPart;
   const result: CrossEntropyResult = { loss, losses, lse, zLoss: zPart, count };
-  if (gradOut !== undefined) result.grad = gradOut instanceof Tensor ? gradOut.data : gradOut;
+  if (gradResult !== undefined) result.grad = gradResult();
   return result;
 }
 

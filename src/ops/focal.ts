@@ -3,9 +3,9 @@
 
 import { XentError } from '../errors.js';
 import { checkOptionKeys, describe, numberOption, reductionOption } from '../options.js';
-import { runRows, type Arg } from '../runner.js';
+import { keepLive, runRows, type Arg } from '../runner.js';
 import { SIGMOID_FOCAL_LOSS_OPTIONS, type LossResult, type SigmoidFocalLossOptions } from '../types.js';
-import { elementShape, gradResult, gradTarget, unitTarget } from './bce.js';
+import { elementShape, gradTarget, unitTarget } from './bce.js';
 import { sumOf } from './sum.js';
 import type { EngineContext, Logits } from './logits.js';
 
@@ -47,6 +47,7 @@ export function sigmoidFocalLoss(
   const mean = reduction === 'mean';
   const losses = new Float32Array(n);
   const gradArg: Arg = grad === undefined ? { none: true } : { write: grad, perRow: classes, over: 0 };
+  const gradOut = grad === undefined ? undefined : keepLive(ctx.arena, grad);
   runRows(ctx.arena, {
     op: OP,
     kernel: ctx.kernels.sigmoidFocalLoss,
@@ -57,6 +58,6 @@ export function sigmoidFocalLoss(
   });
   const total = sumOf(losses);
   const result: LossResult = { loss: mean ? total / n : total, losses };
-  if (grad !== undefined) result.grad = gradResult(grad);
+  if (gradOut !== undefined) result.grad = gradOut();
   return result;
 }

@@ -4,9 +4,9 @@
 import { XentError } from '../errors.js';
 import { Tensor, type Arena } from '../memory.js';
 import { checkOptionKeys, describe, numberOption, reductionOption, type Shape } from '../options.js';
-import { checkTensor, runRows, type Arg } from '../runner.js';
+import { checkTensor, keepLive, runRows, type Arg } from '../runner.js';
 import { KL_DIVERGENCE_OPTIONS, type KlDivergenceOptions, type KlReduction, type LossResult } from '../types.js';
-import { gradResult, gradTarget } from './bce.js';
+import { gradTarget } from './bce.js';
 import { logitsShape, type EngineContext, type Logits } from './logits.js';
 
 const OP = 'klDivergence';
@@ -80,6 +80,7 @@ export function klDivergence(
   const batchmean = reduction === 'batchmean';
   const losses = new Float32Array(rows);
   const gradArg: Arg = grad === undefined ? { none: true } : { write: grad, perRow: classes, over: 0 };
+  const gradOut = grad === undefined ? undefined : keepLive(ctx.arena, grad);
   runRows(ctx.arena, {
     op: OP,
     kernel: ctx.kernels.klDivergence,
@@ -91,6 +92,6 @@ export function klDivergence(
   let total = 0;
   for (let r = 0; r < rows; r++) total += losses[r]!;
   const result: LossResult = { loss: batchmean ? total / rows : total, losses };
-  if (grad !== undefined) result.grad = gradResult(grad);
+  if (gradOut !== undefined) result.grad = gradOut();
   return result;
 }

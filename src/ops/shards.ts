@@ -8,13 +8,12 @@ import {
   DEFAULT_IGNORE_INDEX, checkOptionKeys, describe, float32Of, gradOption, integerOption, numberOption,
   reductionOption, sparseTarget, type GradRequest, type Reduction, type Shape,
 } from '../options.js';
-import { runRows, type Arg } from '../runner.js';
+import { keepLive, runRows, type Arg } from '../runner.js';
 import {
   CROSS_ENTROPY_SHARD_GRAD_OPTIONS, CROSS_ENTROPY_SHARD_OPTIONS, MERGE_CROSS_ENTROPY_SHARDS_OPTIONS,
   type CrossEntropyShardGradOptions, type CrossEntropyShardOptions, type CrossEntropyShardPart,
   type MergeCrossEntropyShardsOptions, type MergedCrossEntropy,
 } from '../types.js';
-import { Tensor } from '../memory.js';
 import { readLogits, type EngineContext, type Logits } from './logits.js';
 
 /** What crossEntropyShard and crossEntropyShardGrad read of their options, checked. */
@@ -192,6 +191,7 @@ export function crossEntropyShardGrad(
   }
   const out = g.grad === 'new' ? new Float32Array(rows * classes) : g.grad === 'inplace' ? (logits as Logits) : g.grad;
   const gradArg: Arg = { write: out, perRow: classes, over: 0 };
+  const result = keepLive(ctx.arena, out);
   runRows(ctx.arena, {
     op,
     kernel: ctx.kernels.crossEntropyShardGrad,
@@ -200,7 +200,7 @@ export function crossEntropyShardGrad(
     classes,
     scalars: [s.offset, s.totalClasses, s.ignoreIndex, g.weightTotal, s.smoothing, g.zLoss, s.softcap, g.ceScale, g.zScale],
   });
-  return { grad: out instanceof Tensor ? out.data : out };
+  return { grad: result() };
 }
 
 /** The parts ordered by offset, checked to tile [0, totalClasses) over the same rows and targets. */

@@ -2,7 +2,7 @@
 
 import { XentError } from '../errors.js';
 import { checkOptionKeys, float32Of, numberOption } from '../options.js';
-import { runRows } from '../runner.js';
+import { keepLive, runRows } from '../runner.js';
 import type { ClassesOption, DtypeOption, SoftmaxOptions } from '../types.js';
 import { Tensor } from '../memory.js';
 import { logitsShape, readLogits, type EngineContext, type Logits } from './logits.js';
@@ -50,6 +50,7 @@ function softmaxRows(
     }
     out = options.out;
   } else out = float32Of(op, 'out', options.out, rows * classes);
+  const result = keepLive(ctx.arena, out);
   runRows(ctx.arena, {
     op,
     kernel: ctx.kernels[op],
@@ -58,5 +59,5 @@ function softmaxRows(
     classes,
     scalars: [1 / temperature],
   });
-  return out instanceof Tensor ? out.data : out;
+  return result();
 }
