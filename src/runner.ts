@@ -12,15 +12,18 @@ type Pointer = number;
 /** A kernel of the wasm ABI: pointers, then rows and classes, then scalars. */
 export type RowKernel = (...args: number[]) => void;
 
-/** One pointer argument of a row kernel. */
+/**
+ * One pointer argument of a row kernel. `name` (the caller's name for an array the caller
+ * gave) is what a refusal of overlapping arguments says.
+ */
 export type Arg =
   /** Read, perRow values per row. */
-  | { read: Float32Array | Int32Array | Tensor; perRow: number }
+  | { read: Float32Array | Int32Array | Tensor; perRow: number; name?: string }
   /** Read as 16-bit floats, perRow per row, widened to f32 in engine memory by `widen`. */
-  | { read: Uint16Array; perRow: number; widen: (halves: number, floats: number, n: number) => void }
+  | { read: Uint16Array; perRow: number; widen: (halves: number, floats: number, n: number) => void; name?: string }
   /** Written, perRow values per row; `over` is the index of a read argument that the kernel
    *  may overwrite to compute this one in place (when both are plain arrays). */
-  | { write: Float32Array | Tensor; perRow: number; over?: number }
+  | { write: Float32Array | Tensor; perRow: number; over?: number; name?: string }
   /** The same values for every row (class weights), copied once; undefined passes 0. */
   | { whole: Float32Array | undefined }
   /** A null pointer. */
@@ -40,6 +43,7 @@ export function runRows(arena: Arena, call: RowCall): void {
   if (arena.disposed) throw new XentError('DISPOSED', `${call.op}: the engine was disposed during this call`);
   const { rows, classes } = call;
   const memory = arena.memory.buffer;
+  refuseOverlaps(call, memory);
   const plan = call.args.map((arg) => planArg(arg, call.args, memory));
   const threads = 1 + (arena.workers?.size ?? 0);
 
@@ -106,6 +110,37 @@ export function runRows(arena: Arena, call: RowCall): void {
   } finally {
     if (block !== 0) arena.release(block);
   }
+}
+
+/** The bytes an argument occupies, in the buffer that holds them. */
+function bytesOf(arg: Arg, memory: ArrayBufferLike): { buffer: ArrayBufferLike; start: number; end: number } | undefined {
+  if ('none' in arg || 'whole' in arg) return undefined; // whole arguments are copied before any write
+  const data = 'read' in arg ? arg.read : arg.write;
+  if (data instanceof Tensor) return { buffer: memory, start: data.ptr, end: data.ptr + data.rows * data.cols * 4 };
+  return { buffer: data.buffer, start: data.byteOffset, end: data.byteOffset + data.byteLength };
+}
+
+/**
+ * An output may share memory with an input only by being exactly the input it is computed
+ * over (in place); any other overlap would have the kernel read what it has already
+ * written, so it is refused before anything is written.
+ */
+function refuseOverlaps(call: RowCall, memory: ArrayBufferLike): void {
+  const spans = call.args.map((arg) => bytesOf(arg, memory));
+  call.args.forEach((arg, w) => {
+    const out = spans[w];
+    if (!('write' in arg) || out === undefined || out.start === out.end) return;
+    spans.forEach((other, k) => {
+      if (k === w || other === undefined || other.buffer !== out.buffer || other.start >= out.end || out.start >= other.end) return;
+      if (arg.over === k && other.start === out.start && other.end === out.end) return;
+      const name = (a: Arg) => ('name' in a && a.name) || 'a buffer of the call';
+      throw new XentError(
+        'BAD_OPTION',
+        `${call.op}: ${name(arg)} overlaps ${name(call.args[k]!)} in memory without being the same array; ` +
+          'pass separate arrays (or, for an in-place result, the very same one)',
+      );
+    });
+  });
 }
 
 /** Where one set of chunk buffers is, per argument. */

@@ -158,3 +158,51 @@ describe('tensor.data views as arguments, when the call itself grows engine memo
 function expectSame(a: Float32Array, b: Float32Array): boolean {
   return a.length === b.length && a.every((v, i) => Object.is(v, b[i]));
 }
+
+describe('outputs that overlap inputs', () => {
+  it('are refused before anything is written, unless they are exactly the input computed in place', async () => {
+    for (const threads of [1, 2]) {
+      const engine = await createEngine({ simd: 'baseline', threads });
+      const rows = 300, classes = 500;
+      const buf = makeLogits(rows + 1, classes, 'normal', 7);
+      const logits = buf.subarray(0, rows * classes);
+      const before = buf.slice();
+      const target = Int32Array.from({ length: rows }, (_, r) => r % classes);
+      const refusals: [() => unknown, RegExp][] = [
+        [() => engine.crossEntropy(logits, target, { classes, grad: buf.subarray(classes) }), /grad overlaps logits/],
+        [() => engine.softmax(logits, { classes, out: buf.subarray(classes) }), /out overlaps logits/],
+        [() => engine.binaryCrossEntropy(logits, buf.subarray(3, 3 + rows * classes).map(() => 0.5), { grad: buf.subarray(7, 7 + rows * classes) }), /grad overlaps logits/],
+      ];
+      const T = engine.tensor(rows, classes);
+      T.data.set(logits);
+      const probs = engine.softmax(logits, { classes });
+      T.data.set(probs);
+      refusals.push([() => engine.crossEntropy(T, T.data, { grad: 'inplace' }), /grad overlaps target/]);
+      const V = engine.tensor(rows + 1, classes);
+      refusals.push([() => engine.logSoftmax(V.data.subarray(classes), { classes, out: V.data.subarray(0, rows * classes) }), /out overlaps logits/]);
+      for (const [call, message] of refusals) {
+        const error = thrown(call);
+        expect(error.code).toBe('BAD_OPTION');
+        expect(error.message).toMatch(message);
+      }
+      expect(expectSame(buf, before)).toBe(true);
+      // Exact aliasing is in place, and works.
+      const copy = logits.slice();
+      const want = engine.softmax(logits, { classes });
+      expect(expectSame(engine.softmax(copy, { classes, out: copy }), want)).toBe(true);
+      engine.dispose();
+    }
+  });
+});
+
+describe('the documented bound of the kernels\' exp', () => {
+  it('teacher probabilities below 2^-126 are 0 in klDivergence, where the reference keeps them', async () => {
+    const engine = await createEngine({ simd: 'baseline' });
+    const teacher = new Float32Array([-88, 0]); // softmax: 6.05e-39, a subnormal
+    const masked = new Float32Array([-3.4e38, 0]);
+    expect(engine.softmax(teacher, { classes: 2 })[0]).toBe(0);
+    expect(engine.klDivergence(masked, teacher, { classes: 2 }).loss).toBe(0);
+    expect(reference.klDivergence(masked, teacher, { classes: 2 }).loss).toBeCloseTo(6.05e-39 * 3.4e38, 2);
+    engine.dispose();
+  });
+});

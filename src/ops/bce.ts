@@ -140,15 +140,15 @@ export function binaryCrossEntropy(
 
   const mean = reduction === 'mean';
   const losses = new Float32Array(n);
-  const gradArg: Arg = grad === undefined ? { none: true } : { write: grad, perRow: classes, over: 0 };
+  const gradArg: Arg = grad === undefined ? { none: true } : { write: grad, perRow: classes, over: 0, name: 'grad' };
   const gradOut = grad === undefined ? undefined : keepLive(ctx.arena, grad);
   runRows(ctx.arena, {
     op: OP,
     kernel: ctx.kernels.binaryCrossEntropy,
     args: [
-      { read: logits, perRow: classes },
-      { read: t, perRow: classes },
-      weight === undefined ? { none: true } : { read: weight, perRow: classes },
+      { read: logits, perRow: classes, name: 'logits' },
+      { read: t, perRow: classes, name: 'target' },
+      weight === undefined ? { none: true } : { read: weight, perRow: classes, name: 'weight' },
       { whole: posWeight.perClass as Float32Array | undefined },
       gradArg,
       { write: losses, perRow: classes },

@@ -65,7 +65,7 @@ export function crossEntropy(
   const losses = new Float32Array(rows);
   const lse = new Float32Array(rows);
   const gradOut = grad === 'none' ? undefined : grad === 'new' ? new Float32Array(rows * classes) : grad === 'inplace' ? (logits as Logits) : grad;
-  const gradArg: Arg = gradOut === undefined ? { none: true } : { write: gradOut, perRow: classes, over: 0 };
+  const gradArg: Arg = gradOut === undefined ? { none: true } : { write: gradOut, perRow: classes, over: 0, name: 'grad' };
   const gradResult = gradOut === undefined ? undefined : keepLive(ctx.arena, gradOut);
   const common = { op: OP, rows, classes };
   if (indices !== undefined) {
@@ -83,7 +83,7 @@ export function crossEntropy(
       ...common,
       kernel: ctx.kernels.crossEntropyProbs,
       args: [
-        input.arg, gradArg, { read: probs!, perRow: classes }, { whole: weight },
+        input.arg, gradArg, { read: probs!, perRow: classes, name: 'target' }, { whole: weight },
         { write: losses, perRow: 1 }, { write: lse, perRow: 1 },
       ],
       scalars: [smoothing, zLoss, softcap, ceScale, zScale],

@@ -46,12 +46,12 @@ export function sigmoidFocalLoss(
 
   const mean = reduction === 'mean';
   const losses = new Float32Array(n);
-  const gradArg: Arg = grad === undefined ? { none: true } : { write: grad, perRow: classes, over: 0 };
+  const gradArg: Arg = grad === undefined ? { none: true } : { write: grad, perRow: classes, over: 0, name: 'grad' };
   const gradOut = grad === undefined ? undefined : keepLive(ctx.arena, grad);
   runRows(ctx.arena, {
     op: OP,
     kernel: ctx.kernels.sigmoidFocalLoss,
-    args: [{ read: logits, perRow: classes }, { read: t, perRow: classes }, gradArg, { write: losses, perRow: classes }],
+    args: [{ read: logits, perRow: classes, name: 'logits' }, { read: t, perRow: classes, name: 'target' }, gradArg, { write: losses, perRow: classes }],
     rows,
     classes,
     scalars: [alphaPos, alphaNeg, gamma, mean ? gradScale / n : gradScale],

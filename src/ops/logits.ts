@@ -38,7 +38,7 @@ export interface LogitsInput {
 export function readLogits(op: string, ctx: EngineContext, logits: unknown, classes: unknown, dtype: unknown): LogitsInput {
   if (dtype === undefined || dtype === 'f32') {
     const shape = logitsShape(op, ctx, logits, classes);
-    return { shape, arg: { read: logits as Logits, perRow: shape.classes }, f32: true };
+    return { shape, arg: { read: logits as Logits, perRow: shape.classes, name: 'logits' }, f32: true };
   }
   if (dtype !== 'f16' && dtype !== 'bf16') {
     throw new XentError('BAD_OPTION', `${op}: dtype must be 'f32', 'f16' or 'bf16', got ${describe(dtype)}`);
@@ -48,7 +48,7 @@ export function readLogits(op: string, ctx: EngineContext, logits: unknown, clas
   }
   const shape = flatShape(op, 'logits', logits.length, classes);
   const widen = dtype === 'f16' ? ctx.kernels.widenF16 : ctx.kernels.widenBf16;
-  return { shape, arg: { read: logits, perRow: shape.classes, widen }, f32: false };
+  return { shape, arg: { read: logits, perRow: shape.classes, widen, name: 'logits' }, f32: false };
 }
 
 /**

@@ -190,7 +190,7 @@ export function crossEntropyShardGrad(
     throw new XentError('BAD_OPTION', `${op}: grad 'inplace' needs f32 logits; ${options.dtype} logits cannot hold the gradient (use grad: true)`);
   }
   const out = g.grad === 'new' ? new Float32Array(rows * classes) : g.grad === 'inplace' ? (logits as Logits) : g.grad;
-  const gradArg: Arg = { write: out, perRow: classes, over: 0 };
+  const gradArg: Arg = { write: out, perRow: classes, over: 0, name: 'grad' };
   const result = keepLive(ctx.arena, out);
   runRows(ctx.arena, {
     op,

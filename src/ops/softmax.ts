@@ -54,7 +54,7 @@ function softmaxRows(
   runRows(ctx.arena, {
     op,
     kernel: ctx.kernels[op],
-    args: [input.arg, { write: out, perRow: classes, over: 0 }],
+    args: [input.arg, { write: out, perRow: classes, over: 0, name: 'out' }],
     rows,
     classes,
     scalars: [1 / temperature],
