@@ -192,15 +192,22 @@ for (const shape of familyShapes) {
   const unit = logits.map((x) => (x > 1 ? 1 : x < -1 ? 0 : (x + 1) / 2)); // targets in [0, 1]
   const teacher = logits.map((x, i) => x + Math.sin(i));
   const grad = new Float32Array(rows * classes);
+  const ids = Int32Array.from({ length: rows * 4 }, (_, i) => (target[i >> 2] + (i & 3)) % classes);
   const ops = {
     binaryCrossEntropy: (impl, withGrad) => impl.binaryCrossEntropy(logits, unit, { classes, grad: withGrad && (impl === reference ? true : grad) }).loss,
     sigmoidFocalLoss: (impl, withGrad) => impl.sigmoidFocalLoss(logits, unit, { grad: withGrad && (impl === reference ? true : grad) }).loss,
     klDivergence: (impl, withGrad) => impl.klDivergence(logits, teacher, { classes, grad: withGrad && (impl === reference ? true : grad) }).loss,
     'evaluate (top-5)': (impl) => impl.evaluate(logits, target, { classes, topK: 5 }).loss,
+    // The streaming evaluator against evaluate's loss (the reference has no evaluator).
+    'evaluator.add (top-5)': (impl) => (impl === reference
+      ? reference.evaluate(logits, target, { classes, topK: 5 }).loss
+      : impl.evaluator({ topK: 5 }).add(logits, target, { classes }).result().loss),
+    logSumExp: (impl) => impl.logSumExp(logits, { classes })[rows - 1],
+    'logProbs (4 ids)': (impl) => impl.logProbs(logits, ids, { classes }).logprobs[4 * rows - 1],
   };
   console.log(`\nloss family, ${rows} x ${classes}`);
   for (const [op, run] of Object.entries(ops)) {
-    for (const withGrad of op.startsWith('evaluate') ? [false] : [false, true]) {
+    for (const withGrad of ['binaryCrossEntropy', 'sigmoidFocalLoss', 'klDivergence'].includes(op) ? [false, true] : [false]) {
       const mode = withGrad ? 'fwd+bwd' : 'forward';
       const want = run(reference, withGrad);
       const got = run(engines.simd128, withGrad);
