@@ -20,8 +20,9 @@ export function simdLevel(): i32 {
 export { binaryCrossEntropy } from './kernels/bce';
 export { sigmoidFocalLoss } from './kernels/focal';
 export { klDivergence } from './kernels/kl';
-export { evaluate } from './kernels/evaluate';
+export { evaluate, argmaxRows } from './kernels/evaluate';
 export { vlog, vlog1p } from './math/log';
 export { widenF16, widenBf16 } from './kernels/widen';
 export { logProbs } from './kernels/log-probs';
 export { crossEntropyShard, crossEntropyShardGrad } from './kernels/xent-shard';
+export { gemmNT, gemmAcc, columnSums, copyBlock } from './kernels/gemm';

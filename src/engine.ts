@@ -28,6 +28,8 @@ import { crossEntropyShard, crossEntropyShardGrad } from './ops/shards.js';
 import type {
   CrossEntropyShardGradOptions, CrossEntropyShardOptions, CrossEntropyShardPart, LogProbsOptions, LogProbsResult,
 } from './types.js';
+import { linearCrossEntropy } from './ops/linear.js';
+import type { LinearCrossEntropyOptions, LinearCrossEntropyResult } from './types.js';
 
 export interface EngineOptions {
   threads?: number | 'auto';
@@ -264,6 +266,19 @@ export class Engine implements Owner {
   ): { grad: Float32Array } {
     const [x, o] = fromTensorLike('crossEntropyShardGrad', logits, options, HALVES);
     return this.#call((ctx) => crossEntropyShardGrad(ctx, x, target, o!));
+  }
+
+  /**
+   * crossEntropy on the logits hidden @ head^T + bias without materialising them: hidden is
+   * rows x dim, head classes x dim (as nn.Linear.weight), both row-major.
+   */
+  linearCrossEntropy(
+    hidden: Logits | TensorLike,
+    head: Logits | Uint16Array,
+    target: Int32Array | number[],
+    options: LinearCrossEntropyOptions,
+  ): LinearCrossEntropyResult {
+    return this.#call((ctx) => linearCrossEntropy(ctx, hidden, head, target, options));
   }
 
   /** A streaming evaluation over any number of batches: see Evaluator. */

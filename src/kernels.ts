@@ -26,4 +26,9 @@ export interface Kernels {
   logProbs: RowKernel;
   crossEntropyShard: RowKernel;
   crossEntropyShardGrad: RowKernel;
+  argmaxRows(x: number, argmax: number, best: number, rows: number, classes: number): void;
+  gemmNT(a: number, b: number, bias: number, c: number, m: number, n: number, k: number, ldc: number): void;
+  gemmAcc(a: number, aRow: number, aK: number, b: number, ldb: number, c: number, ldc: number, m: number, n: number, k: number): void;
+  columnSums(g: number, ldg: number, out: number, m: number, n: number): void;
+  copyBlock(src: number, lds: number, dst: number, ldd: number, m: number, n: number): void;
 }

@@ -46,3 +46,17 @@ export const MAX_THREADS = 64;
  * Chosen with `npm run bench` (copies cost about a quarter of a fused forward + backward).
  */
 export const COPY_SHARE = 0.15;
+
+/**
+ * linearCrossEntropy computes the logits of this many bytes of rows at a time (whole rows of
+ * classes, at least 4 and at most LINEAR_MAX_BLOCK_ROWS rows), so that each row's loss and
+ * gradient come from one block: its memory beyond inputs and outputs stays about this size.
+ */
+export const LINEAR_BLOCK_BYTES = 4 << 20;
+export const LINEAR_MAX_BLOCK_ROWS = 64;
+
+/**
+ * linearCrossEntropy's products read the head this many bytes of classes at a time, a piece
+ * that stays in the L2 cache while every row of a block uses it.
+ */
+export const LINEAR_HEAD_CHUNK_BYTES = 256 << 10;

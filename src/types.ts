@@ -292,3 +292,49 @@ export interface EvaluationState {
   nll: ExactSumState;
   entropy: ExactSumState;
 }
+
+/** The gradients linearCrossEntropy computes: each true (a new array) or an array to fill. */
+export interface LinearGradRequest<A = Float32Array> {
+  /** d loss / d hidden, rows * dim. */
+  hidden?: true | A;
+  /** d loss / d head, classes * dim; omitted for a frozen head, which then costs nothing. */
+  head?: true | A;
+  /** d loss / d bias, classes. */
+  bias?: true | A;
+  /** Add into the given arrays instead of overwriting them (micro-batches). Default false. */
+  accumulate?: boolean;
+}
+
+/** linearCrossEntropy: crossEntropy on the logits hidden @ head^T + bias, never materialised. */
+export interface LinearCrossEntropyOptions<A = Float32Array> {
+  /** The head's rows (V); dim = head.length / classes, rows = hidden.length / dim. */
+  classes: number;
+  bias?: Float32Array;
+  /** 'f16' / 'bf16': the head is a Uint16Array of half-precision bits. Default 'f32'. */
+  headDtype?: 'f32' | 'f16' | 'bf16';
+  reduction?: Reduction;
+  ignoreIndex?: number;
+  /** Class weights, length classes. */
+  weight?: Float32Array;
+  labelSmoothing?: number;
+  zLoss?: number;
+  softcap?: number;
+  /** Also return each row's most likely class (the argmax of its logits). */
+  argmax?: boolean;
+  /** Omitted: forward only (scoring). */
+  grad?: LinearGradRequest<A>;
+  /** Multiplies the gradients; default 1. */
+  gradScale?: number;
+}
+
+export interface LinearCrossEntropyResult<A = Float32Array> extends Omit<CrossEntropyResult<A>, 'grad'> {
+  /** Each row's most likely class, with `argmax: true` (ties to the lowest index, NaN first). */
+  argmax?: Int32Array;
+  /** The gradients asked for in `grad`. */
+  grad?: { hidden?: Float32Array | A; head?: Float32Array | A; bias?: Float32Array | A };
+}
+
+export const LINEAR_CROSS_ENTROPY_OPTIONS = [
+  'classes', 'bias', 'headDtype', 'reduction', 'ignoreIndex', 'weight', 'labelSmoothing', 'zLoss', 'softcap',
+  'argmax', 'grad', 'gradScale',
+] as const;

@@ -5,24 +5,8 @@ import { createEngine, type Engine } from '../src/index.js';
 import * as reference from '../src/reference/index.js';
 import { fromBfloat16, fromFloat16 } from '../src/reference/rows.js';
 import { expectField, expectLoss, expectLosses, sameBits, thrown } from './support/compare.js';
-import { makeLogits, makeTargets } from './support/data.js';
+import { makeLogits, makeTargets, toHalfBits } from './support/data.js';
 import { BUILDS, makeEngine, rawKernels } from './support/engines.js';
-
-/** For each value, the bits of the smallest float16 / bfloat16 at or above it (test data only). */
-function toHalfBits(values: Float32Array, dtype: 'f16' | 'bf16'): Uint16Array {
-  const decode = dtype === 'f16' ? fromFloat16 : fromBfloat16;
-  const table = Float64Array.from({ length: 65536 }, (_, b) => decode(b));
-  const finite = [...table.keys()].filter((b) => Number.isFinite(table[b]!)).sort((a, b) => table[a]! - table[b]!);
-  return Uint16Array.from(values, (v) => {
-    let lo = 0, hi = finite.length - 1;
-    while (lo < hi) {
-      const mid = (lo + hi) >> 1;
-      if (table[finite[mid]!]! < v) lo = mid + 1;
-      else hi = mid;
-    }
-    return finite[lo]!;
-  });
-}
 
 describe.each(BUILDS)('16-bit logits [%s]', (build) => {
   const { kernels, memory, base } = rawKernels(build);

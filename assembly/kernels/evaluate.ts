@@ -143,6 +143,14 @@ function selectSorted(x: usize, n: i32, vals: usize, idxs: usize, k: i32): void 
   }
 }
 
+/**
+ * argmax[r] = the index of row r's largest value (NaN above every number, ties to the lowest
+ * index) for r < rows; best holds 4 bytes of scratch.
+ */
+export function argmaxRows(x: usize, argmax: usize, best: usize, rows: i32, classes: i32): void {
+  for (let r = 0; r < rows; r++) selectSorted(at(x, r * classes), classes, best, at(argmax, r), 1);
+}
+
 /** (va, ia) ranks below (vb, ib): a smaller value, or an equal one at a higher index. */
 // @ts-ignore: decorator
 @inline function worse(va: f32, ia: i32, vb: f32, ib: i32): bool {

@@ -3,7 +3,7 @@
 
 import {
   DEFAULT_IGNORE_INDEX, checkOptionKeys, float32Of, gradOption, integerOption, numberOption,
-  reductionOption, sparseTarget,
+  reductionOption, sparseTarget, type Shape,
 } from '../options.js';
 import { keepLive, runRows, type Arg } from '../runner.js';
 import { CROSS_ENTROPY_OPTIONS, type CrossEntropyOptions, type CrossEntropyResult } from '../types.js';
@@ -13,27 +13,45 @@ import { sumOf } from './sum.js';
 
 const OP = 'crossEntropy';
 
-export function crossEntropy(
-  ctx: EngineContext,
-  logits: Logits | Uint16Array,
-  target: Int32Array | number[] | Float32Array,
-  options: CrossEntropyOptions = {},
-): CrossEntropyResult {
-  checkOptionKeys(OP, options, CROSS_ENTROPY_OPTIONS);
-  const input = readLogits(OP, ctx, logits, options.classes, options.dtype);
-  const shape = input.shape;
+/** What crossEntropy reads of its options besides the logits, checked, with its 'mean' divisors. */
+export interface CrossEntropySetting {
+  ignoreIndex: number;
+  smoothing: number;
+  zLoss: number;
+  /** 0: no soft-capping. */
+  softcap: number;
+  weight: Float32Array | undefined;
+  /** Sum of all class weights (classes without weights). */
+  weightTotal: number;
+  /** Class-index targets (a validated copy), or undefined for probability targets. */
+  indices: Int32Array | undefined;
+  probs: Float32Array | undefined;
+  mean: boolean;
+  /** Rows not ignored. */
+  count: number;
+  /** 'mean''s divisor of the cross-entropy: the counted rows' target weights (rows, for probabilities). */
+  targetWeight: number;
+  /** The reduction's and gradScale's factors of the cross-entropy and z-loss gradients. */
+  ceScale: number;
+  zScale: number;
+}
+
+/** Checks crossEntropy's options and target (class indices, or probabilities when `probabilities`). */
+export function crossEntropySetting(
+  op: string,
+  shape: Shape,
+  target: unknown,
+  options: Omit<CrossEntropyOptions, 'grad'>,
+  probabilities = target instanceof Float32Array,
+): CrossEntropySetting {
   const { rows, classes } = shape;
-  const reduction = reductionOption(OP, options.reduction, ['mean', 'sum'] as const, 'mean');
-  const ignoreIndex = integerOption(OP, 'ignoreIndex', options.ignoreIndex, DEFAULT_IGNORE_INDEX);
-  const smoothing = numberOption(OP, 'labelSmoothing', options.labelSmoothing, 0, { min: 0, max: 1 });
-  const zLoss = numberOption(OP, 'zLoss', options.zLoss, 0);
-  const softcap = numberOption(OP, 'softcap', options.softcap, 0, { min: 0, minOpen: options.softcap !== undefined });
-  const gradScale = numberOption(OP, 'gradScale', options.gradScale, 1);
-  const weight = options.weight === undefined ? undefined : float32Of(OP, 'weight', options.weight, classes);
-  const grad = gradOption(OP, options.grad, rows * classes);
-  if (grad === 'inplace' && !input.f32) {
-    throw new XentError('BAD_OPTION', `${OP}: grad 'inplace' needs f32 logits; ${options.dtype} logits cannot hold the gradient (use grad: true)`);
-  }
+  const reduction = reductionOption(op, options.reduction, ['mean', 'sum'] as const, 'mean');
+  const ignoreIndex = integerOption(op, 'ignoreIndex', options.ignoreIndex, DEFAULT_IGNORE_INDEX);
+  const smoothing = numberOption(op, 'labelSmoothing', options.labelSmoothing, 0, { min: 0, max: 1 });
+  const zLoss = numberOption(op, 'zLoss', options.zLoss, 0);
+  const softcap = numberOption(op, 'softcap', options.softcap, 0, { min: 0, minOpen: options.softcap !== undefined });
+  const gradScale = numberOption(op, 'gradScale', options.gradScale, 1);
+  const weight = options.weight === undefined ? undefined : float32Of(op, 'weight', options.weight, classes);
 
   // The 'mean' divisors: PyTorch divides the cross-entropy by the summed weight of the
   // counted rows' targets (rows, for probability targets); Liger divides the z-loss by the
@@ -42,12 +60,12 @@ export function crossEntropy(
   let probs: Float32Array | undefined;
   let count = 0;
   let targetWeight = 0;
-  if (target instanceof Float32Array) {
-    probs = float32Of(OP, 'probability target', target, rows * classes);
+  if (probabilities) {
+    probs = float32Of(op, 'probability target', target, rows * classes);
     count = rows;
     targetWeight = rows;
   } else {
-    indices = sparseTarget(OP, target, shape, ignoreIndex);
+    indices = sparseTarget(op, target, shape, ignoreIndex);
     for (let r = 0; r < rows; r++) {
       if (indices[r] !== ignoreIndex) count += 1;
     }
@@ -59,8 +77,32 @@ export function crossEntropy(
     for (const w of weight) weightTotal += w;
   }
   const mean = reduction === 'mean';
-  const ceScale = mean ? gradScale / targetWeight : gradScale;
-  const zScale = mean ? gradScale / count : gradScale;
+  return {
+    ignoreIndex, smoothing, zLoss, softcap, weight, weightTotal, indices, probs, mean, count, targetWeight,
+    ceScale: mean ? gradScale / targetWeight : gradScale,
+    zScale: mean ? gradScale / count : gradScale,
+  };
+}
+
+/** The scalars that follow the row count and classes in the crossEntropy kernel's arguments. */
+export function kernelScalars(s: CrossEntropySetting): number[] {
+  return [s.ignoreIndex, s.weightTotal, s.smoothing, s.zLoss, s.softcap, s.ceScale, s.zScale];
+}
+
+export function crossEntropy(
+  ctx: EngineContext,
+  logits: Logits | Uint16Array,
+  target: Int32Array | number[] | Float32Array,
+  options: CrossEntropyOptions = {},
+): CrossEntropyResult {
+  checkOptionKeys(OP, options, CROSS_ENTROPY_OPTIONS);
+  const input = readLogits(OP, ctx, logits, options.classes, options.dtype);
+  const { rows, classes } = input.shape;
+  const s = crossEntropySetting(OP, input.shape, target, options);
+  const grad = gradOption(OP, options.grad, rows * classes);
+  if (grad === 'inplace' && !input.f32) {
+    throw new XentError('BAD_OPTION', `${OP}: grad 'inplace' needs f32 logits; ${options.dtype} logits cannot hold the gradient (use grad: true)`);
+  }
 
   const losses = new Float32Array(rows);
   const lse = new Float32Array(rows);
@@ -68,45 +110,50 @@ export function crossEntropy(
   const gradArg: Arg = gradOut === undefined ? { none: true } : { write: gradOut, perRow: classes, over: 0, name: 'grad' };
   const gradResult = gradOut === undefined ? undefined : keepLive(ctx.arena, gradOut);
   const common = { op: OP, rows, classes };
-  if (indices !== undefined) {
+  if (s.indices !== undefined) {
     runRows(ctx.arena, {
       ...common,
       kernel: ctx.kernels.crossEntropy,
       args: [
-        input.arg, gradArg, { read: indices, perRow: 1 }, { whole: weight },
+        input.arg, gradArg, { read: s.indices, perRow: 1 }, { whole: s.weight },
         { write: losses, perRow: 1 }, { write: lse, perRow: 1 },
       ],
-      scalars: [ignoreIndex, weightTotal, smoothing, zLoss, softcap, ceScale, zScale],
+      scalars: kernelScalars(s),
     });
   } else {
     runRows(ctx.arena, {
       ...common,
       kernel: ctx.kernels.crossEntropyProbs,
       args: [
-        input.arg, gradArg, { read: probs!, perRow: classes, name: 'target' }, { whole: weight },
+        input.arg, gradArg, { read: s.probs!, perRow: classes, name: 'target' }, { whole: s.weight },
         { write: losses, perRow: 1 }, { write: lse, perRow: 1 },
       ],
-      scalars: [smoothing, zLoss, softcap, ceScale, zScale],
+      scalars: [s.smoothing, s.zLoss, s.softcap, s.ceScale, s.zScale],
     });
   }
+  const result: CrossEntropyResult = { ...reduceRows(s, losses, lse), losses, lse };
+  if (gradResult !== undefined) result.grad = gradResult();
+  return result;
+}
 
-  // Reduce in float64 (sum.ts). The kernels leave the z-loss term zLoss lse^2 to us.
+/**
+ * The reduced loss, z-loss and count from the kernels' per-row losses and lses, in float64
+ * (sum.ts). The kernels leave the z-loss term zLoss lse^2 to this: it is added to `losses` here.
+ */
+export function reduceRows(s: CrossEntropySetting, losses: Float32Array, lse: Float32Array): { loss: number; zLoss: number; count: number } {
   const total = sumOf(losses);
   let zTotal = 0;
-  if (zLoss !== 0) {
-    for (let r = 0; r < rows; r++) {
-      if (indices !== undefined && indices[r] === ignoreIndex) continue;
-      const z = zLoss * lse[r]! * lse[r]!;
+  if (s.zLoss !== 0) {
+    for (let r = 0; r < losses.length; r++) {
+      if (s.indices !== undefined && s.indices[r] === s.ignoreIndex) continue;
+      const z = s.zLoss * lse[r]! * lse[r]!;
       zTotal += z;
       losses[r] = losses[r]! + z;
     }
   }
   // No z-loss asked for: its part is 0, also when no row counts (where 'mean' divides by 0).
-  const zPart = zLoss === 0 ? 0 : mean ? zTotal / count : zTotal;
-  const loss = (mean ? total / targetWeight : total) + zPart;
-  const result: CrossEntropyResult = { loss, losses, lse, zLoss: zPart, count };
-  if (gradResult !== undefined) result.grad = gradResult();
-  return result;
+  const zPart = s.zLoss === 0 ? 0 : s.mean ? zTotal / s.count : zTotal;
+  return { loss: (s.mean ? total / s.targetWeight : total) + zPart, zLoss: zPart, count: s.count };
 }
 
 /** sum of weight[t] over the counted rows' targets t, in row order. */

@@ -10,3 +10,4 @@ export { klDivergence } from './kl.js';
 export { evaluate } from './evaluate.js';
 export { logProbs } from './log-probs.js';
 export { crossEntropyShard, crossEntropyShardGrad, mergeCrossEntropyShards } from './shards.js';
+export { linearCrossEntropy } from './linear.js';

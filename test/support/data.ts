@@ -1,6 +1,7 @@
 // Deterministic test data: a seeded generator, and the data classes and shapes of the test plan.
 
 import { TEST_CLASSES } from '../../bench/shapes.js';
+import { fromBfloat16, fromFloat16 } from '../../src/reference/rows.js';
 
 /** mulberry32: small, fast, seeded; good enough for test data. */
 export function rng(seed: number): () => number {
@@ -79,5 +80,21 @@ export function makeUnitTargets(n: number, seed: number): Float32Array {
   return new Float32Array(n).map(() => {
     const u = random();
     return u < 0.33 ? 0 : u > 0.67 ? 1 : random();
+  });
+}
+
+/** For each value, the bits of the smallest float16 / bfloat16 at or above it (test data only). */
+export function toHalfBits(values: Float32Array, dtype: 'f16' | 'bf16'): Uint16Array {
+  const decode = dtype === 'f16' ? fromFloat16 : fromBfloat16;
+  const table = Float64Array.from({ length: 65536 }, (_, b) => decode(b));
+  const finite = [...table.keys()].filter((b) => Number.isFinite(table[b]!)).sort((a, b) => table[a]! - table[b]!);
+  return Uint16Array.from(values, (v) => {
+    let lo = 0, hi = finite.length - 1;
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1;
+      if (table[finite[mid]!]! < v) lo = mid + 1;
+      else hi = mid;
+    }
+    return finite[lo]!;
   });
 }
