@@ -25,4 +25,4 @@ export { vlog, vlog1p } from './math/log';
 export { widenF16, widenBf16 } from './kernels/widen';
 export { logProbs } from './kernels/log-probs';
 export { crossEntropyShard, crossEntropyShardGrad } from './kernels/xent-shard';
-export { gemmNT, gemmAcc, columnSums, copyBlock } from './kernels/gemm';
+export { gemmNT, gemmAcc, columnSums, copyBlock, maddPeak } from './kernels/gemm';

@@ -5,13 +5,15 @@
 // per logit element and ratios, and writes the tables to bench/RESULTS.md.
 //
 //   node --expose-gc --experimental-wasm-relaxed-simd bench/run.js [--quick] [--shapes 0,3]
+//   ... bench/run.js --linear [--quick]: the fused linear cross-entropy's section (bench/linear.js)
 
-import { writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { parseArgs } from 'node:util';
 import { Bench } from 'tinybench';
 import { createEngine } from '../dist/index.js';
 import * as reference from '../dist/reference/index.js';
+import { runLinear } from './linear.js';
 import { plainCrossEntropy } from './plain-js.js';
 import { BENCH_SHAPES } from './shapes.js';
 import { tfCrossEntropy, useBackend } from './tfjs.js';
@@ -21,8 +23,35 @@ const { values: flags } = parseArgs({
     quick: { type: 'boolean', default: false },
     shapes: { type: 'string' },
     'no-write': { type: 'boolean', default: false },
+    linear: { type: 'boolean', default: false },
   },
 });
+
+const RESULTS = new URL('./RESULTS.md', import.meta.url);
+const LINEAR_START = '<!-- npm run bench -- --linear -->';
+/** The linear section of RESULTS.md, kept when the main run rewrites the rest (and vice versa). */
+function linearSection(text) {
+  const at = text.indexOf(LINEAR_START);
+  return at < 0 ? '' : text.slice(at);
+}
+if (flags.linear) {
+  const cpu = `${os.cpus()[0]?.model ?? 'unknown'} (${os.cpus().length} cores), Node ${process.version}, ${new Date().toISOString().slice(0, 10)}`;
+  console.log(cpu);
+  const lines = await runLinear({ quick: flags.quick });
+  if (!flags['no-write'] && !flags.quick) {
+    const previous = readFileSync(RESULTS, 'utf8');
+    const main = previous.slice(0, previous.indexOf(LINEAR_START) < 0 ? previous.length : previous.indexOf(LINEAR_START)).trimEnd();
+    const section = [
+      LINEAR_START, '## Fused linear cross-entropy', '',
+      'Written by `npm run bench -- --linear` (bench/linear.js): GFLOP/s over 2NDV (forward) and 6NDV (forward + backward,',
+      'gradients of hidden and head); each time is one call after a warm-up. Engine memory is the whole wasm memory after the',
+      'call, inputs and outputs included.', '', `Machine: ${cpu}`, '', ...lines,
+    ];
+    writeFileSync(RESULTS, `${main}\n\n${section.join('\n')}\n`);
+  }
+  process.exit(0);
+}
+
 const shapes = flags.shapes ? flags.shapes.split(',').map((i) => BENCH_SHAPES[Number(i)]) : BENCH_SHAPES;
 const benchOptions = flags.quick ? { time: 60, warmupTime: 20, iterations: 2 } : { time: 500, warmupTime: 50, iterations: 3 };
 // Each fast implementation is timed in this many slices, interleaved with the others'.
@@ -289,5 +318,8 @@ const report = [
   ...lines,
 ].join('\n');
 console.log(`\n${lines.join('\n')}`);
-if (!flags['no-write'] && !flags.quick && !flags.shapes) writeFileSync(new URL('./RESULTS.md', import.meta.url), report);
+if (!flags['no-write'] && !flags.quick && !flags.shapes) {
+  const kept = linearSection(readFileSync(RESULTS, 'utf8'));
+  writeFileSync(RESULTS, kept ? `${report}\n\n${kept}` : report);
+}
 for (const engine of Object.values(engines)) engine.dispose();

@@ -87,6 +87,7 @@ export function linearCrossEntropy(
   const tileAt = fixed.add(blockRows * classes * 4);
   const scratchAt = fixed.add(16);
   const panelAt = backward ? fixed.add(blockRows * chunkClasses * 4) : 0;
+  const packedAt = backward ? fixed.add(Math.max(blockRows, chunkClasses) * dim * 4) : 0;
   const headGradAt = grads.head === undefined ? 0 : fixed.add(classes * dim * 4);
   const biasGradAt = grads.bias === undefined ? 0 : fixed.add(classes * 4);
   // Per row of a group: hidden (unless resident), its gradient, loss, lse and argmax.
@@ -166,9 +167,9 @@ export function linearCrossEntropy(
           const g = base + panelAt;
           kernels.copyBlock(tile + c0 * 4, classes, g, nc, n, nc);
           if (grads.hidden !== undefined) {
-            kernels.gemmAcc(g, nc, 1, headChunk(c0, nc), dim, base + hiddenGradAt + b0 * dim * 4, dim, n, dim, nc);
+            kernels.gemmAcc(g, nc, 1, headChunk(c0, nc), dim, base + packedAt, base + hiddenGradAt + b0 * dim * 4, dim, n, dim, nc);
           }
-          if (grads.head !== undefined) kernels.gemmAcc(g, 1, nc, x, dim, base + headGradAt + c0 * dim * 4, dim, nc, dim, n);
+          if (grads.head !== undefined) kernels.gemmAcc(g, 1, nc, x, dim, base + packedAt, base + headGradAt + c0 * dim * 4, dim, nc, dim, n);
         }
         if (grads.bias !== undefined) kernels.columnSums(tile, classes, base + biasGradAt, n, classes);
       }
