@@ -25,4 +25,5 @@ export { vlog, vlog1p } from './math/log';
 export { widenF16, widenBf16 } from './kernels/widen';
 export { logProbs } from './kernels/log-probs';
 export { crossEntropyShard, crossEntropyShardGrad } from './kernels/xent-shard';
-export { gemmNT, gemmAcc, columnSums, copyBlock, maddPeak } from './kernels/gemm';
+export { gemmNT, maddPeak } from './kernels/gemm';
+export { linearLogits, linearHeadGrad, linearHiddenGrad } from './kernels/linear';

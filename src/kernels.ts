@@ -27,10 +27,11 @@ export interface Kernels {
   crossEntropyShard: RowKernel;
   crossEntropyShardGrad: RowKernel;
   argmaxRows(x: number, argmax: number, best: number, rows: number, classes: number): void;
+  /** The logits' product alone, for the benchmark (bench/linear.js). */
   gemmNT(a: number, b: number, bias: number, c: number, m: number, n: number, k: number, ldc: number): void;
-  gemmAcc(a: number, aRow: number, aK: number, b: number, ldb: number, packed: number, c: number, ldc: number, m: number, n: number, k: number): void;
-  columnSums(g: number, ldg: number, out: number, m: number, n: number): void;
-  copyBlock(src: number, lds: number, dst: number, ldd: number, m: number, n: number): void;
+  linearLogits: RowKernel;
+  linearHeadGrad: RowKernel;
+  linearHiddenGrad: RowKernel;
   /** For the benchmark: the multiply-add rate of this core (see gemm.ts). */
   maddPeak(n: number): number;
 }

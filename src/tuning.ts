@@ -60,3 +60,9 @@ export const LINEAR_MAX_BLOCK_ROWS = 64;
  * that stays in the L2 cache while every row of a block uses it.
  */
 export const LINEAR_HEAD_CHUNK_BYTES = 256 << 10;
+
+/**
+ * A block of linearCrossEntropy with fewer multiply-adds than this (rows x classes x dim) stays
+ * on the calling thread: each of its steps is a job round trip (a few microseconds) per worker.
+ */
+export const LINEAR_THREAD_MIN_WORK = 1 << 22;

@@ -11,10 +11,10 @@
 // depend on the memory cap or on the groups.
 
 import { XentError } from '../errors.js';
-import { Tensor } from '../memory.js';
+import { Tensor, type Arena } from '../memory.js';
 import { checkOptionKeys, describe, float32Of, flatShape } from '../options.js';
-import { checkTensor, keepLive } from '../runner.js';
-import { LINEAR_BLOCK_BYTES, LINEAR_HEAD_CHUNK_BYTES, LINEAR_MAX_BLOCK_ROWS } from '../tuning.js';
+import { checkTensor, keepLive, type RowKernel } from '../runner.js';
+import { LINEAR_BLOCK_BYTES, LINEAR_HEAD_CHUNK_BYTES, LINEAR_MAX_BLOCK_ROWS, LINEAR_THREAD_MIN_WORK } from '../tuning.js';
 import {
   LINEAR_CROSS_ENTROPY_OPTIONS, type LinearCrossEntropyOptions, type LinearCrossEntropyResult,
 } from '../types.js';
@@ -75,19 +75,24 @@ export function linearCrossEntropy(
   const blockRows = Math.max(4, Math.min(LINEAR_MAX_BLOCK_ROWS, Math.floor(LINEAR_BLOCK_BYTES / (classes * 4)) & ~3));
   const chunkClasses = Math.max(2, Math.floor(LINEAR_HEAD_CHUNK_BYTES / (dim * 4)));
   const half = headDtype !== 'f32';
+  // Each step splits across the engine's threads when a block has this much work.
+  const threads = 1 + (arena.workers?.size ?? 0);
   const backward = grads.hidden !== undefined || grads.head !== undefined || grads.bias !== undefined;
 
   // Everything is reserved before the first write; OUT_OF_MEMORY leaves every array untouched.
   const fixed = new Layout();
   const headAt = head.resident >= 0 ? head.resident : fixed.add(head.data.byteLength);
-  const widened = half ? fixed.add(chunkClasses * dim * 4) : 0;
   const targetAt = fixed.add(rows * 4);
   const biasAt = bias === undefined ? 0 : fixed.add(classes * 4);
   const weightAt = s.weight === undefined ? 0 : fixed.add(classes * 4);
   const tileAt = fixed.add(blockRows * classes * 4);
-  const scratchAt = fixed.add(16);
-  const panelAt = backward ? fixed.add(blockRows * chunkClasses * 4) : 0;
-  const packedAt = backward ? fixed.add(Math.max(blockRows, chunkClasses) * dim * 4) : 0;
+  // Scratch of each thread: a widened head chunk, G's columns of a chunk, the products' packing.
+  const scratch = Array.from({ length: threads }, () => ({
+    widened: half ? fixed.add(chunkClasses * dim * 4) : 0,
+    best: fixed.add(16),
+    panel: backward ? fixed.add(blockRows * chunkClasses * 4) : 0,
+    packed: backward ? fixed.add(Math.max(blockRows, chunkClasses) * dim * 4) : 0,
+  }));
   const headGradAt = grads.head === undefined ? 0 : fixed.add(classes * dim * 4);
   const biasGradAt = grads.bias === undefined ? 0 : fixed.add(classes * 4);
   // Per row of a group: hidden (unless resident), its gradient, loss, lse and argmax.
@@ -133,13 +138,8 @@ export function linearCrossEntropy(
     if (grads.bias !== undefined) start('bias', biasGradAt, 0, classes);
 
     const headPtr = head.resident >= 0 ? head.resident : base + headAt;
-    const widen = headDtype === 'f16' ? kernels.widenF16 : kernels.widenBf16;
-    // The head's classes [c0, c0 + n) as f32: where they are, or widened into a scratch buffer.
-    const headChunk = (c0: number, n: number) => {
-      if (!half) return headPtr + c0 * dim * 4;
-      widen(headPtr + c0 * dim * 2, base + widened, n * dim);
-      return base + widened;
-    };
+    const dtype = headDtype === 'f32' ? 0 : headDtype === 'f16' ? 1 : 2;
+    const chunks = Math.ceil(classes / chunkClasses);
     const tile = base + tileAt;
     const scalars = kernelScalars(s);
     for (let g0 = 0; g0 < rows; g0 += groupRows) {
@@ -150,28 +150,42 @@ export function linearCrossEntropy(
       for (let b0 = 0; b0 < gRows; b0 += blockRows) {
         const n = Math.min(blockRows, gRows - b0);
         const x = hiddenPtr + b0 * dim * 4;
-        for (let c0 = 0; c0 < classes; c0 += chunkClasses) {
-          const nc = Math.min(chunkClasses, classes - c0);
-          kernels.gemmNT(x, headChunk(c0, nc), bias === undefined ? 0 : base + biasAt + c0 * 4, tile + c0 * 4, n, nc, dim, classes);
+        const work = n * classes * dim;
+        const parts = work < LINEAR_THREAD_MIN_WORK ? 1 : Math.min(threads, n, chunks);
+        // Part p's share of `count` things: [first, end).
+        const share = (p: number, count: number) => [Math.floor((p * count) / parts), Math.floor(((p + 1) * count) / parts)] as const;
+        const classRange = (p: number) => share(p, chunks).map((c) => Math.min(classes, c * chunkClasses));
+        run(arena, kernels.linearLogits, parts, work, (p) => {
+          const [c0, c1] = classRange(p);
+          return [x, headPtr, bias === undefined ? 0 : base + biasAt, tile, base + scratch[p]!.widened, n, c0!, c1!, dim, classes, chunkClasses, dtype];
+        });
+        const byRows = (p: number, at: (r0: number) => number[], then: number[]) => {
+          const [r0, r1] = share(p, n);
+          return [...at(r0), r1 - r0, ...then];
+        };
+        if (argmax !== undefined) {
+          run(arena, kernels.argmaxRows, parts, n * classes, (p) => byRows(p, (r0) => [tile + r0 * classes * 4, base + argmaxAt + (b0 + r0) * 4, base + scratch[p]!.best], [classes]));
         }
-        if (argmax !== undefined) kernels.argmaxRows(tile, base + argmaxAt + b0 * 4, base + scratchAt, n, classes);
-        kernels.crossEntropy(
-          tile, backward ? tile : 0, base + targetAt + (g0 + b0) * 4, s.weight === undefined ? 0 : base + weightAt,
-          base + lossesAt + b0 * 4, base + lsesAt + b0 * 4, n, classes, ...scalars,
-        );
+        run(arena, kernels.crossEntropy, parts, n * classes, (p) => byRows(p, (r0) => [
+          tile + r0 * classes * 4, backward ? tile + r0 * classes * 4 : 0, base + targetAt + (g0 + b0 + r0) * 4,
+          s.weight === undefined ? 0 : base + weightAt, base + lossesAt + (b0 + r0) * 4, base + lsesAt + (b0 + r0) * 4,
+        ], [classes, ...scalars]));
         if (!backward) continue;
-        // tile now holds G, the logits' gradient: G @ head into hidden's gradient,
-        // G^T @ hidden into the head's, the column sums of G into the bias's.
-        for (let c0 = 0; c0 < classes; c0 += chunkClasses) {
-          const nc = Math.min(chunkClasses, classes - c0);
-          const g = base + panelAt;
-          kernels.copyBlock(tile + c0 * 4, classes, g, nc, n, nc);
-          if (grads.hidden !== undefined) {
-            kernels.gemmAcc(g, nc, 1, headChunk(c0, nc), dim, base + packedAt, base + hiddenGradAt + b0 * dim * 4, dim, n, dim, nc);
-          }
-          if (grads.head !== undefined) kernels.gemmAcc(g, 1, nc, x, dim, base + packedAt, base + headGradAt + c0 * dim * 4, dim, nc, dim, n);
+        // The tile now holds G, the logits' gradient: G^T @ hidden into the head's gradient and
+        // G's column sums into the bias's (split by classes), G @ head into hidden's (by rows).
+        if (grads.head !== undefined || grads.bias !== undefined) {
+          run(arena, kernels.linearHeadGrad, parts, work, (p) => {
+            const [c0, c1] = classRange(p);
+            const { panel, packed } = scratch[p]!;
+            return [tile, x, grads.head ? base + headGradAt : 0, grads.bias ? base + biasGradAt : 0, base + panel, base + packed, n, c0!, c1!, dim, classes, chunkClasses];
+          });
         }
-        if (grads.bias !== undefined) kernels.columnSums(tile, classes, base + biasGradAt, n, classes);
+        if (grads.hidden !== undefined) {
+          run(arena, kernels.linearHiddenGrad, parts, work, (p) => {
+            const { widened, panel, packed } = scratch[p]!;
+            return byRows(p, (r0) => [tile + r0 * classes * 4, headPtr, base + hiddenGradAt + (b0 + r0) * dim * 4, base + widened, base + panel, base + packed], [dim, classes, chunkClasses, dtype]);
+          });
+        }
       }
       losses.set(f32(lossesAt, gRows), g0);
       lse.set(f32(lsesAt, gRows), g0);
@@ -193,6 +207,18 @@ export function linearCrossEntropy(
     if (results.bias) result.grad.bias = results.bias();
   }
   return result;
+}
+
+/**
+ * kernel(...argsOf(p)) for parts p = 0 .. parts - 1: on the calling thread alone, or part 0
+ * there and the others on the engine's workers at the same time. `work` sizes the deadline.
+ */
+function run(arena: Arena, kernel: RowKernel, parts: number, work: number, argsOf: (p: number) => number[]): void {
+  if (parts === 1) {
+    kernel(...argsOf(0));
+    return;
+  }
+  arena.workers!.run(kernel, Array.from({ length: parts }, (_, p) => argsOf(p)), work / 16);
 }
 
 /** Offsets of 16-byte aligned buffers, laid out one after another from `bytes`. */
