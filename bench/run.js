@@ -44,8 +44,9 @@ if (flags.linear) {
     const section = [
       LINEAR_START, '## Fused linear cross-entropy', '',
       'Written by `npm run bench -- --linear` (bench/linear.js): GFLOP/s over 2NDV (forward) and 6NDV (forward + backward,',
-      'gradients of hidden and head); each time is one call after a warm-up. Engine memory is the whole wasm memory after the',
-      'call, inputs and outputs included.', '', `Machine: ${cpu}`, '', ...lines,
+      'gradients of hidden and head); each time is one call after a warm-up. Engine memory is the wasm memory after the',
+      'calls less the inputs copied into it and the gradients (the block of logits, scratch, and the module\'s own few MiB).', '',
+      `Machine: ${cpu}`, '', ...lines,
     ];
     writeFileSync(RESULTS, `${main}\n\n${section.join('\n')}\n`);
   }

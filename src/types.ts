@@ -34,14 +34,18 @@ export interface SoftmaxOptions<Out = Float32Array> extends ClassesOption, Dtype
   out?: Out;
 }
 
-export interface CrossEntropyOptions extends ClassesOption, GradOptions, DtypeOption {
+/** What crossEntropy and linearCrossEntropy ask of the loss itself. */
+export interface CrossEntropyLossOptions {
   reduction?: Reduction;
   ignoreIndex?: number;
+  /** Class weights, length classes. */
   weight?: Float32Array;
   labelSmoothing?: number;
   zLoss?: number;
   softcap?: number;
 }
+
+export interface CrossEntropyOptions extends ClassesOption, GradOptions, DtypeOption, CrossEntropyLossOptions {}
 
 export interface CrossEntropyResult<A = Float32Array> {
   /** The reduced loss, z-loss included. */
@@ -306,19 +310,12 @@ export interface LinearGradRequest<A = Float32Array> {
 }
 
 /** linearCrossEntropy: crossEntropy on the logits hidden @ head^T + bias, never materialised. */
-export interface LinearCrossEntropyOptions<A = Float32Array> {
+export interface LinearCrossEntropyOptions<A = Float32Array> extends CrossEntropyLossOptions {
   /** The head's rows (V); dim = head.length / classes, rows = hidden.length / dim. */
   classes: number;
   bias?: Float32Array;
   /** 'f16' / 'bf16': the head is a Uint16Array of half-precision bits. Default 'f32'. */
   headDtype?: 'f32' | 'f16' | 'bf16';
-  reduction?: Reduction;
-  ignoreIndex?: number;
-  /** Class weights, length classes. */
-  weight?: Float32Array;
-  labelSmoothing?: number;
-  zLoss?: number;
-  softcap?: number;
   /** Also return each row's most likely class (the argmax of its logits). */
   argmax?: boolean;
   /** Omitted: forward only (scoring). */
