@@ -11,6 +11,7 @@ import { spawnSync } from 'node:child_process';
 import * as tf from '@tensorflow/tfjs';
 import { createEngine } from '../dist/index.js';
 import { LINEAR_BLOCK_BYTES, LINEAR_HEAD_CHUNK_BYTES, LINEAR_MAX_BLOCK_ROWS } from '../dist/tuning.js';
+import { rng } from './random.js';
 import { useBackend } from './tfjs.js';
 
 const SHAPES = [
@@ -24,20 +25,9 @@ const QUICK_SHAPES = [{ rows: 256, dim: 256, classes: 8192 }, { rows: 64, dim: 5
 const MiB = 2 ** 20;
 const gflops = (flop, ms) => flop / ms / 1e6;
 
-/** The mulberry32 generator: 32-bit integer state, never a double product. */
-function generator(seed) {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = Math.imul(a ^ (a >>> 15), a | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 2 ** 32;
-  };
-}
-
 /** hidden U(-1.7, 1.7) (unit variance), head scaled by 1 / sqrt(D) as a trained head's. */
 function problem({ rows, dim, classes, headDtype }) {
-  const random = generator(rows * 31 + dim);
+  const random = rng(rows * 31 + dim);
   const hidden = Float32Array.from({ length: rows * dim }, () => (2 * random() - 1) * 1.7);
   const scale = 1.7 / Math.sqrt(dim);
   const head = Float32Array.from({ length: classes * dim }, () => (2 * random() - 1) * scale);

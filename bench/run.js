@@ -15,6 +15,7 @@ import { createEngine } from '../dist/index.js';
 import * as reference from '../dist/reference/index.js';
 import { runLinear } from './linear.js';
 import { plainCrossEntropy } from './plain-js.js';
+import { rng } from './random.js';
 import { BENCH_SHAPES } from './shapes.js';
 import { tfCrossEntropy, useBackend } from './tfjs.js';
 
@@ -79,11 +80,10 @@ const machine = [
 ];
 console.log(machine.join('\n'));
 
-/** A logits matrix of N(0, 2^2) values and random targets. */
+/** A logits matrix of N(0, 2^2) values and random targets, from the integer generator. */
 function data({ rows, classes }) {
   const logits = new Float32Array(rows * classes);
-  let seed = 12345;
-  const random = () => ((seed = (seed * 1103515245 + 12345) >>> 0) / 2 ** 32);
+  const random = rng(12345);
   for (let i = 0; i < logits.length; i += 2) {
     const r = Math.sqrt(-2 * Math.log(1 - random())), a = 2 * Math.PI * random();
     logits[i] = 2 * r * Math.cos(a);
@@ -95,18 +95,18 @@ function data({ rows, classes }) {
 
 /**
  * The implementations at a shape: name -> { prepare(withGrad) -> a function of nothing that
- * returns the loss, slow }. The slow ones (hundreds of ns per element) are timed once, after
- * the rest, and enter no ratio.
+ * returns the loss, gradient() -> the gradient its last call with withGrad computed, slow }.
+ * The slow ones (hundreds of ns per element) are timed once, after the rest, and enter no ratio.
  */
 function implementations({ rows, classes }, logits, target) {
   const grad = new Float32Array(rows * classes);
-  const direct = (run) => ({ prepare: (withGrad) => () => run(withGrad) });
+  const direct = (run, gradient = () => grad) => ({ prepare: (withGrad) => () => run(withGrad), gradient });
   const impls = {};
   for (const [name, engine] of Object.entries(engines)) {
     impls[`xent ${name}`] = direct((withGrad) => engine.crossEntropy(logits, target, { classes, grad: withGrad ? grad : false }).loss);
   }
   // Zero-copy: the logits live in engine memory. The in-place gradient replaces them after the
-  // first call, which changes the loss but not the work (and the check runs first).
+  // first call, which changes the loss but not the work (and the checks run first).
   const tensors = [];
   for (const name of ['simd128', 'simd128 2 threads']) {
     const engine = engines[name];
@@ -114,22 +114,34 @@ function implementations({ rows, classes }, logits, target) {
     const tensor = engine.tensor(rows, classes);
     tensor.data.set(logits);
     tensors.push(tensor);
-    impls[`xent ${name} tensor`] = direct((withGrad) => engine.crossEntropy(tensor, target, { grad: withGrad ? 'inplace' : false }).loss);
+    impls[`xent ${name} tensor`] = direct((withGrad) => engine.crossEntropy(tensor, target, { grad: withGrad ? 'inplace' : false }).loss, () => tensor.data);
   }
   impls['plain JS'] = direct((withGrad) => plainCrossEntropy(logits, target, classes, withGrad ? grad : undefined));
   const steps = [];
-  const tfjs = (backend, slow) => ({
-    slow,
-    prepare: async (withGrad) => {
-      await useBackend(backend);
-      const step = tfCrossEntropy(logits, target, classes, withGrad);
-      steps.push(step);
-      return step.run;
-    },
-  });
+  const tfjs = (backend, slow) => {
+    let step;
+    return {
+      slow,
+      prepare: async (withGrad) => {
+        await useBackend(backend);
+        step = tfCrossEntropy(logits, target, classes, withGrad);
+        steps.push(step);
+        return step.run;
+      },
+      gradient: () => step.gradient(),
+    };
+  };
   impls['TF.js wasm'] = tfjs('wasm', false);
   impls['TF.js cpu'] = tfjs('cpu', true);
-  impls['reference f64'] = { ...direct((withGrad) => reference.crossEntropy(logits, target, { classes, grad: withGrad }).loss), slow: true };
+  let referenceGrad;
+  impls['reference f64'] = {
+    ...direct((withGrad) => {
+      const r = reference.crossEntropy(logits, target, { classes, grad: withGrad });
+      referenceGrad = r.grad;
+      return r.loss;
+    }, () => referenceGrad),
+    slow: true,
+  };
   // The floor: one bare exp pass over the same number of elements, from one tensor into
   // another (in place, the values would drift from call to call).
   const engine = engines.simd128;
@@ -142,6 +154,18 @@ function implementations({ rows, classes }, logits, target) {
     for (const step of steps) step.dispose();
   };
   return { impls, floor, release };
+}
+
+/** Why a gradient is not the reference's (max |g - ref| > 1e-4 max |ref|), or undefined. */
+function gradientError(got, want) {
+  if (got === undefined || got.length !== want.length) return `a gradient of ${got?.length} values, expected ${want.length}`;
+  let worst = 0, scale = 0, at = 0;
+  for (let i = 0; i < want.length; i++) {
+    scale = Math.max(scale, Math.abs(want[i]));
+    const d = Math.abs(got[i] - want[i]);
+    if (!(d <= worst)) [worst, at] = [d, i];
+  }
+  return worst <= 1e-4 * scale ? undefined : `gradient[${at}] = ${got[at]}, expected ${want[at]} (max |ref| ${scale})`;
 }
 
 /** Samples (ms per call) of fn over `ms` milliseconds, tinybench's. */
@@ -180,7 +204,8 @@ for (const shape of shapes) {
   const { rows, classes } = shape;
   const elements = rows * classes;
   const { logits, target } = data(shape);
-  const want = reference.crossEntropy(logits, target, { classes }).loss;
+  const oracle = reference.crossEntropy(logits, target, { classes, grad: true });
+  const want = oracle.loss;
   const { impls, floor, release } = implementations(shape, logits, target);
   console.log(`\n${rows} x ${classes} (${shape.label}), reference loss ${want.toFixed(6)}`);
   const record = (impl, mode, time) => {
@@ -188,15 +213,20 @@ for (const shape of shapes) {
     results.push({ shape, impl, mode, ns });
     console.log(`  ${impl.padEnd(22)} ${mode} ${ns.toFixed(3).padStart(9)} ns/element`);
   };
-  // Each implementation's loss is checked before it is timed.
+  // Each implementation's loss, and its gradient, are checked before it is timed.
   const tasks = [];
-  for (const [impl, { prepare, slow }] of Object.entries(impls)) {
+  for (const [impl, { prepare, gradient, slow }] of Object.entries(impls)) {
     if (impl === 'reference f64' && elements > 4e6 && flags.quick) continue;
     for (const withGrad of [false, true]) {
       const mode = withGrad ? 'fwd+bwd' : 'forward';
       const loss = (await prepare(withGrad))();
       if (!(Math.abs(loss - want) <= 1e-4 * Math.max(1, Math.abs(want)))) {
         console.log(`  ${impl.padEnd(22)} ${mode}: loss ${loss} differs from the reference: not timed`);
+        continue;
+      }
+      const wrong = withGrad ? gradientError(gradient(), oracle.grad) : undefined;
+      if (wrong !== undefined) {
+        console.log(`  ${impl.padEnd(22)} ${mode}: ${wrong}: not timed`);
         continue;
       }
       tasks.push({ name: impl, impl, mode, slow, prepare: () => prepare(withGrad) });
@@ -212,7 +242,7 @@ for (const shape of shapes) {
 }
 
 // The loss family at the same shapes: xent (baseline build, plain arrays) against the float64
-// reference, the only other implementation of all four here. The reference is timed on one
+// reference, the only other implementation of all four here. The reference is timed on one warm
 // call: it is slow enough (hundreds of ns per element) for one call to be representative.
 const family = []; // { shape, op, mode, xent, reference }
 const familyShapes = shapes.filter((s) => s.rows * s.classes <= 4_200_000);
@@ -246,6 +276,7 @@ for (const shape of familyShapes) {
         continue;
       }
       const xent = (median(await samples(op, () => run(engines.simd128, withGrad), benchOptions.time)) * 1e6) / (rows * classes);
+      // The reference's second call (its first was the check above): warm, like xent's samples.
       const started = performance.now();
       run(reference, withGrad);
       const slow = ((performance.now() - started) * 1e6) / (rows * classes);
@@ -283,7 +314,8 @@ const ratioRows = shapes.map((s) => {
     fmt(ns(s, 'TF.js wasm', 'fwd+bwd') / ns(s, best, 'fwd+bwd'), 1),
     fmt(ns(s, 'plain JS', 'fwd+bwd') / xb, 1),
     fmt(xb / xf),
-    fmt(xf / ns(s, 'bare exp pass', 'forward')),
+    // Like by like: both on data resident in engine memory, no copies.
+    fmt(ns(s, 'xent simd128 tensor', 'forward') / ns(s, 'bare exp pass', 'forward')),
     fmt(ns(s, 'xent simd128', 'fwd+bwd') / ns(s, 'xent relaxed', 'fwd+bwd')),
     fmt(ns(s, 'xent simd128', 'fwd+bwd') / ns(s, 'xent simd128 2 threads', 'fwd+bwd')),
     fmt(ns(s, 'xent simd128 tensor', 'fwd+bwd') / ns(s, 'xent simd128 2 threads tensor', 'fwd+bwd')),
@@ -291,7 +323,7 @@ const ratioRows = shapes.map((s) => {
 });
 table(
   'Ratios (same run)',
-  ['N x V', 'TF.js wasm / xent', `TF.js wasm / ${best}`, 'plain JS / xent', 'xent fwd+bwd / fwd', 'xent fwd / bare exp', 'relaxed speed-up', '2-thread speed-up', '2-thread speed-up, tensors'],
+  ['N x V', 'TF.js wasm / xent', `TF.js wasm / ${best}`, 'plain JS / xent', 'xent fwd+bwd / fwd', 'xent fwd on a tensor / bare exp pass on a tensor', 'relaxed speed-up', '2-thread speed-up', '2-thread speed-up, tensors'],
   ratioRows,
 );
 table(

@@ -7,6 +7,7 @@
 import { parseArgs } from 'node:util';
 import { Bench } from 'tinybench';
 import { createEngine, mergeCrossEntropyShards } from '../dist/index.js';
+import { rng } from './random.js';
 import { BENCH_SHAPES } from './shapes.js';
 
 const { values: flags } = parseArgs({ options: { quick: { type: 'boolean', default: false } } });
@@ -37,8 +38,7 @@ function check(what, got, want) {
 
 console.log('shape                       logProbs / logSumExp   shards (parts + merge + grads) / crossEntropy fwd+bwd');
 for (const { rows, classes, label } of BENCH_SHAPES) {
-  let seed = 1;
-  const random = () => ((seed = (seed * 16807) % 2147483647) / 2147483647);
+  const random = rng(1);
   const logits = Float32Array.from({ length: rows * classes }, () => 4 * (random() - 0.5));
   const target = Int32Array.from({ length: rows }, () => Math.floor(random() * classes));
   const ids = Int32Array.from({ length: rows * K }, () => Math.floor(random() * classes));

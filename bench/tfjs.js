@@ -26,21 +26,22 @@ export async function useBackend(name) {
 /**
  * A TF.js cross-entropy step: labels as a one-hot matrix (made in int32 and cast: float32
  * oneHot returns garbage on the wasm backend), loss averaged over rows, optional gradient.
- * Returns { run, dispose }: run computes the loss (and gradient) and returns the loss; dispose
- * frees the labels.
+ * Returns { run, gradient, dispose }: run computes the loss (and gradient) and returns the loss;
+ * gradient() is the last gradient run computed; dispose frees the labels.
  */
 export function tfCrossEntropy(logits, target, classes, withGrad) {
   const rows = target.length;
   const labels = tf.tidy(() => tf.cast(tf.oneHot(tf.tensor1d(target, 'int32'), classes, 1, 0, 'int32'), 'float32'));
   const lossOf = (x) => tf.losses.softmaxCrossEntropy(labels, x);
   const valueAndGrad = tf.valueAndGrad(lossOf);
+  let gradient;
   const run = () =>
     tf.tidy(() => {
       const x = tf.tensor2d(logits, [rows, classes]);
       if (!withGrad) return lossOf(x).dataSync()[0];
       const { value, grad } = valueAndGrad(x);
-      grad.dataSync();
+      gradient = grad.dataSync();
       return value.dataSync()[0];
     });
-  return { run, dispose: () => labels.dispose() };
+  return { run, gradient: () => gradient, dispose: () => labels.dispose() };
 }

@@ -1,19 +1,11 @@
 // Deterministic test data: a seeded generator, and the data classes and shapes of the test plan.
 
+import { rng } from '../../bench/random.js';
 import { TEST_CLASSES } from '../../bench/shapes.js';
-import { fromBfloat16, fromFloat16 } from '../../src/reference/rows.js';
 
-/** mulberry32: small, fast, seeded; good enough for test data. */
-export function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** mulberry32, shared with the benchmark: small, fast, seeded; good enough for test data. */
+export { rng };
+import { fromBfloat16, fromFloat16 } from '../../src/reference/rows.js';
 
 /** Standard normal samples (Box-Muller). */
 export function normal(random: () => number): number {
