@@ -82,6 +82,30 @@ export class Arena {
     return new Float32Array(this.memory.buffer, ptr, length);
   }
 
+  /**
+   * All of memory as f32 and i32, indexed by byte offset / 4: small copies go through these
+   * element by element rather than through a new view each (a view costs more than copying
+   * a few hundred values). Re-made when growth has replaced the buffer.
+   */
+  get words(): { f32: Float32Array; i32: Int32Array } {
+    const buffer = this.memory.buffer;
+    if (this.#words?.f32.buffer !== buffer) this.#words = { f32: new Float32Array(buffer), i32: new Int32Array(buffer) };
+    return this.#words;
+  }
+
+  #words: { f32: Float32Array; i32: Int32Array } | undefined;
+
+  /**
+   * A block of `bytes` kept for small calls (runner.ts), made on the first one: calls run one at
+   * a time, and keeping it saves an alloc and a release per call.
+   */
+  smallCallBlock(bytes: number): number {
+    this.#small ??= this.alloc(bytes, 'small calls');
+    return this.#small;
+  }
+
+  #small: number | undefined;
+
   i32(ptr: number, length: number): Int32Array {
     return new Int32Array(this.memory.buffer, ptr, length);
   }

@@ -14,16 +14,18 @@ export type RowKernel = (...args: number[]) => void;
 
 /**
  * One pointer argument of a row kernel. `name` (the caller's name for an array the caller
- * gave) is what a refusal of overlapping arguments says.
+ * gave) is what a refusal of overlapping arguments says. `own` marks an array the operation
+ * made for this call: never a view of engine memory, overlapping nothing, so its `buffer` is
+ * never read (for a small typed array V8 then makes one: microseconds, the most of a small call).
  */
 export type Arg =
   /** Read, perRow values per row. */
-  | { read: Float32Array | Int32Array | Tensor; perRow: number; name?: string }
+  | { read: Float32Array | Int32Array | Tensor; perRow: number; name?: string; own?: true }
   /** Read as 16-bit floats, perRow per row, widened to f32 in engine memory by `widen`. */
   | { read: Uint16Array; perRow: number; widen: (halves: number, floats: number, n: number) => void; name?: string }
   /** Written, perRow values per row; `over` is the index of a read argument that the kernel
    *  may overwrite to compute this one in place (when both are plain arrays). */
-  | { write: Float32Array | Tensor; perRow: number; over?: number; name?: string }
+  | { write: Float32Array | Tensor; perRow: number; over?: number; name?: string; own?: true }
   /** The same values for every row (class weights), copied once; undefined passes 0. */
   | { whole: Float32Array | undefined }
   /** A null pointer. */
@@ -55,6 +57,10 @@ export function runRows(arena: Arena, call: RowCall): void {
   for (const p of plan) {
     if (p.chunked && p.over === undefined) chunkBytesPerRow += p.perRow * (p.halves === undefined ? 4 : 6);
     if (p.whole !== undefined) wholeBytes += align16(p.whole.byteLength);
+  }
+  if (rows * (chunkBytesPerRow + 4 * classes) + wholeBytes <= SMALL_CALL_BYTES && plan.every((p) => p.halves === undefined)) {
+    runSmall(arena, call, plan);
+    return;
   }
   const sets = threads > 1 && chunkBytesPerRow > 0 && rows > 0 ? 2 : 1;
   const spare = (arena.largestFree - wholeBytes - 32 * plan.length) / sets;
@@ -112,9 +118,46 @@ export function runRows(arena: Arena, call: RowCall): void {
   }
 }
 
+// A call whose plain arrays take at most this many bytes (and whose work no thread would share:
+// THREAD_MIN_ELEMENTS is larger) runs on a short path: one block, copies element by element,
+// no chunk bookkeeping. Small calls (one row scored at a time) are mostly this overhead.
+const SMALL_CALL_BYTES = 16 << 10;
+
+/** runRows for a small call: the arguments' plans made, one chunk, the calling thread. */
+function runSmall(arena: Arena, call: RowCall, plan: ArgPlan[]): void {
+  const { rows } = call;
+  const block = arena.smallCallBlock(SMALL_CALL_BYTES);
+  {
+    const words = arena.words;
+    const pointers: number[] = [];
+    let next = block;
+    for (const p of plan) {
+      if (p.whole !== undefined) {
+        words.f32.set(p.whole, next >> 2);
+        p.ptr = next;
+        next += align16(p.whole.byteLength);
+      } else if (p.chunked && p.over === undefined) {
+        p.ptr = next;
+        next += align16(rows * p.perRow * 4);
+      }
+    }
+    for (const p of plan) {
+      const at = p.resident >= 0 ? p.resident : p.over !== undefined ? plan[p.over]!.ptr : p.ptr;
+      pointers.push(at);
+      // Typed-array copies between arrays of one type copy bytes: NaN payloads (and the f64
+      // halves that some arguments carry as f32 pairs) keep every bit.
+      if (p.source !== undefined) (p.source instanceof Int32Array ? words.i32 : words.f32).set(p.source, at >> 2);
+    }
+    call.kernel(...pointers, rows, call.classes, ...call.scalars);
+    plan.forEach((p, k) => {
+      if (p.dest !== undefined) p.dest.set(words.f32.subarray(pointers[k]! >> 2, (pointers[k]! >> 2) + p.dest.length));
+    });
+  }
+}
+
 /** The bytes an argument occupies, in the buffer that holds them. */
 function bytesOf(arg: Arg, memory: ArrayBufferLike): { buffer: ArrayBufferLike; start: number; end: number } | undefined {
-  if ('none' in arg || 'whole' in arg) return undefined; // whole arguments are copied before any write
+  if ('none' in arg || 'whole' in arg || ('own' in arg && arg.own)) return undefined; // whole arguments are copied before any write
   const data = 'read' in arg ? arg.read : arg.write;
   if (data instanceof Tensor) return { buffer: memory, start: data.ptr, end: data.ptr + data.rows * data.cols * 4 };
   return { buffer: data.buffer, start: data.byteOffset, end: data.byteOffset + data.byteLength };
@@ -155,8 +198,13 @@ function copyIn(arena: Arena, plan: readonly ArgPlan[], buffers: Buffers, r0: nu
     const start = r0 * p.perRow, length = n * p.perRow;
     if (p.source !== undefined) {
       const at = chunkAddress(plan, buffers.ptr, k, r0);
-      const view = p.source instanceof Int32Array ? arena.i32(at, length) : arena.f32(at, length);
-      view.set(p.source.subarray(start, start + length));
+      if (length === p.source.length) {
+        // Into the arena's whole-memory view of the same type: a byte copy, no new view.
+        (p.source instanceof Int32Array ? arena.words.i32 : arena.words.f32).set(p.source, at >> 2);
+      } else {
+        const view = p.source instanceof Int32Array ? arena.i32(at, length) : arena.f32(at, length);
+        view.set(p.source.subarray(start, start + length));
+      }
     }
     if (p.halves !== undefined) {
       const staging = buffers.staging[k]! + skew(p.halves, start);
@@ -169,7 +217,9 @@ function copyIn(arena: Arena, plan: readonly ArgPlan[], buffers: Buffers, r0: nu
 /** Copies rows r0 .. r0 + n of the plain outputs out of a set of chunk buffers. */
 function copyOut(arena: Arena, plan: readonly ArgPlan[], buffers: Buffers, r0: number, n: number): void {
   plan.forEach((p, k) => {
-    if (p.dest !== undefined) p.dest.set(arena.f32(chunkAddress(plan, buffers.ptr, k, r0), n * p.perRow), r0 * p.perRow);
+    if (p.dest === undefined) return;
+    const at = chunkAddress(plan, buffers.ptr, k, r0), length = n * p.perRow;
+    p.dest.set(arena.f32(at, length), r0 * p.perRow);
   });
 }
 
@@ -277,7 +327,7 @@ function planArg(arg: Arg, args: Arg[], memory: ArrayBufferLike): ArgPlan {
     return plan;
   }
   const data = 'read' in arg ? arg.read : arg.write;
-  plan.resident = residentPointer(data, memory);
+  plan.resident = 'own' in arg && arg.own ? -1 : residentPointer(data, memory);
   if (plan.resident >= 0) return plan;
   plan.chunked = true;
   if ('read' in arg) {

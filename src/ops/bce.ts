@@ -151,7 +151,7 @@ export function binaryCrossEntropy(
       weight === undefined ? { none: true } : { read: weight, perRow: classes, name: 'weight' },
       { whole: posWeight.perClass as Float32Array | undefined },
       gradArg,
-      { write: losses, perRow: classes },
+      { write: losses, perRow: classes, own: true },
     ],
     rows,
     classes,

@@ -109,29 +109,30 @@ export function crossEntropy(
   const gradOut = grad === 'none' ? undefined : grad === 'new' ? new Float32Array(rows * classes) : grad === 'inplace' ? (logits as Logits) : grad;
   const gradArg: Arg = gradOut === undefined ? { none: true } : { write: gradOut, perRow: classes, over: 0, name: 'grad' };
   const gradResult = gradOut === undefined ? undefined : keepLive(ctx.arena, gradOut);
-  const common = { op: OP, rows, classes };
   if (s.indices !== undefined) {
     runRows(ctx.arena, {
-      ...common,
+      op: OP, rows, classes,
       kernel: ctx.kernels.crossEntropy,
       args: [
-        input.arg, gradArg, { read: s.indices, perRow: 1 }, { whole: s.weight },
-        { write: losses, perRow: 1 }, { write: lse, perRow: 1 },
+        input.arg, gradArg, { read: s.indices, perRow: 1, own: true }, { whole: s.weight },
+        { write: losses, perRow: 1, own: true }, { write: lse, perRow: 1, own: true },
       ],
       scalars: kernelScalars(s),
     });
   } else {
     runRows(ctx.arena, {
-      ...common,
+      op: OP, rows, classes,
       kernel: ctx.kernels.crossEntropyProbs,
       args: [
         input.arg, gradArg, { read: s.probs!, perRow: classes, name: 'target' }, { whole: s.weight },
-        { write: losses, perRow: 1 }, { write: lse, perRow: 1 },
+        { write: losses, perRow: 1, own: true }, { write: lse, perRow: 1, own: true },
       ],
       scalars: [s.smoothing, s.zLoss, s.softcap, s.ceScale, s.zScale],
     });
   }
-  const result: CrossEntropyResult = { ...reduceRows(s, losses, lse), losses, lse };
+  // Fields written out: an object spread here cost more than the whole kernel call (V8 11).
+  const { loss, zLoss, count } = reduceRows(s, losses, lse);
+  const result: CrossEntropyResult = { loss, losses, lse, zLoss, count };
   if (gradResult !== undefined) result.grad = gradResult();
   return result;
 }

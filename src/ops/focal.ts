@@ -51,7 +51,7 @@ export function sigmoidFocalLoss(
   runRows(ctx.arena, {
     op: OP,
     kernel: ctx.kernels.sigmoidFocalLoss,
-    args: [{ read: logits, perRow: classes, name: 'logits' }, { read: t, perRow: classes, name: 'target' }, gradArg, { write: losses, perRow: classes }],
+    args: [{ read: logits, perRow: classes, name: 'logits' }, { read: t, perRow: classes, name: 'target' }, gradArg, { write: losses, perRow: classes, own: true }],
     rows,
     classes,
     scalars: [alphaPos, alphaNeg, gamma, mean ? gradScale / n : gradScale],

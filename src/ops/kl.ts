@@ -84,7 +84,7 @@ export function klDivergence(
   runRows(ctx.arena, {
     op: OP,
     kernel: ctx.kernels.klDivergence,
-    args: [{ read: studentLogits, perRow: classes, name: 'studentLogits' }, { read: teacher, perRow: classes, name: 'teacherLogits' }, gradArg, { write: losses, perRow: 1 }],
+    args: [{ read: studentLogits, perRow: classes, name: 'studentLogits' }, { read: teacher, perRow: classes, name: 'teacherLogits' }, gradArg, { write: losses, perRow: 1, own: true }],
     rows,
     classes,
     scalars: [1 / temperature, batchmean ? gradScale / rows : gradScale],

@@ -198,7 +198,8 @@ export function linearCrossEntropy(
     arena.release(base);
   }
 
-  const result: LinearCrossEntropyResult = { ...reduceRows(s, losses, lse), losses, lse };
+  const { loss, zLoss, count } = reduceRows(s, losses, lse);
+  const result: LinearCrossEntropyResult = { loss, losses, lse, zLoss, count };
   if (argmax !== undefined) result.argmax = argmax;
   if (backward) {
     result.grad = {};

@@ -42,7 +42,7 @@ export function logProbs(
   runRows(ctx.arena, {
     op: OP,
     kernel: ctx.kernels.logProbs,
-    args: [input.arg, { read: indices, perRow: k }, { write: logprobs, perRow: k }, { write: lse, perRow: 1 }],
+    args: [input.arg, { read: indices, perRow: k, own: true }, { write: logprobs, perRow: k, own: true }, { write: lse, perRow: 1, own: true }],
     rows,
     classes,
     scalars: [k, ignoreIndex],

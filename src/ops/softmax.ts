@@ -15,7 +15,7 @@ export function logSumExp(ctx: EngineContext, logits: Logits | Uint16Array, opti
   runRows(ctx.arena, {
     op: 'logSumExp',
     kernel: ctx.kernels.lse,
-    args: [input.arg, { write: out, perRow: 1 }],
+    args: [input.arg, { write: out, perRow: 1, own: true }],
     rows,
     classes,
     scalars: [],
