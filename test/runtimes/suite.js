@@ -18,7 +18,7 @@ const TOL = 1e-5;
  * Runs everything; never throws. `report.checks` lists each check with `ok` and, when it
  * failed, why.
  */
-export async function runSuite() {
+export default async function runSuite() {
   /** @type {{ name: string, ok: boolean, why?: string }[]} */
   const checks = [];
   const check = async (/** @type {string} */ name, /** @type {() => unknown} */ body) => {
