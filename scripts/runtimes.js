@@ -54,13 +54,14 @@ export function install() {
 
 /**
  * Runs the default export of `module` (a path from the repository's root) in a server-side
- * runtime, through test/runtimes/run.js; resolves with the report it returns.
+ * runtime, with `flags` for the runtime, through test/runtimes/run.js; resolves with the report
+ * it returns.
  */
-export function runScript(name, module) {
+export function runScript(name, module, flags = []) {
   const { bin, args } = SERVER_RUNTIMES[name];
   return new Promise((resolve, reject) => {
     const env = { ...process.env, DENO_NO_UPDATE_CHECK: '1', NO_COLOR: '1' };
-    const child = spawn(bin, [...args, 'test/runtimes/run.js', module], { cwd: REPO, env, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(bin, [...args, ...flags, 'test/runtimes/run.js', module], { cwd: REPO, env, stdio: ['ignore', 'pipe', 'pipe'] });
     let out = '';
     let err = '';
     child.stdout.setEncoding('utf8').on('data', (chunk) => (out += chunk));
