@@ -7,7 +7,10 @@
 // Debian's chromium over CDP). npm ci installs them into .cache/runtimes, once: a later run finds
 // them there, and npm's own cache spares a fresh clone the download. They are not
 // devDependencies, so that the project's npm ci does not fetch some 400 MB that npm test never
-// runs.
+// runs. Firefox is not driven by vitest's browser mode: its Playwright provider needs
+// Playwright's own patched Firefox, and its WebdriverIO provider geckodriver, whose npm package
+// downloads the binary from outside the registry; puppeteer-core speaks WebDriver BiDi to
+// Debian's Firefox directly.
 
 import { execFileSync, spawn } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
