@@ -3,7 +3,7 @@
 import { XentError } from './errors.js';
 import type { Kernels } from './kernels.js';
 import { compile, isNode, shippedModule, type SimdLevel, type WasmSource } from './loader.js';
-import { Arena, Tensor, type Owner } from './memory.js';
+import { Arena, Tensor } from './memory.js';
 import { checkOptionKeys, describe, integerOption, numberOption } from './options.js';
 import { crossEntropy } from './ops/cross-entropy.js';
 import { fromTensorLike, type EngineContext, type Logits, type TensorLike } from './ops/logits.js';
@@ -140,7 +140,10 @@ const HALVES = { halves: true, sequences: false };
 const F32_ONLY = { halves: false, sequences: false };
 const SEQUENCES = { halves: true, sequences: true };
 
-export class Engine implements Owner {
+// The Owner (memory.ts) of its tensors, structurally: an `implements Owner` would leave the
+// published .d.ts requiring the arena, which stripInternal takes out of it (an error for users
+// who check library types, skipLibCheck: false).
+export class Engine {
   /** @internal the module's exports */
   readonly kernels: Kernels;
   readonly #simd: SimdLevel;

@@ -1,5 +1,5 @@
 // Bit-identical results in Node and in Chromium: the fixed case of
-// test/browser/determinism-case.ts hashes, in Node, to the constant that the browser suite
+// test/browser/determinism-case.js hashes, in Node, to the constant that the browser suite
 // (test/browser/determinism.test.ts) checks in Chromium.
 
 import { describe, expect, it } from 'vitest';
@@ -18,7 +18,7 @@ describe('determinism: Node gives the bytes Chromium gives', () => {
     expect(
       digest,
       `SHA-256 of the ${build} outputs in Node. If the kernels changed on purpose, set EXPECTED_DIGEST.${build} ` +
-        `in test/browser/determinism-case.ts to ${digest} and run the browser suite to see that Chromium agrees.`,
+        `in test/browser/determinism-case.js to ${digest} and run the browser suite to see that Chromium agrees.`,
     ).toBe(EXPECTED_DIGEST[build]);
     // Computing twice in one engine gives the same bytes too (no state leaks between calls).
     expect(await sha256(outputs(engine))).toBe(digest);

@@ -1,6 +1,10 @@
 // Worker threads over one shared WebAssembly.Memory: same bits as one thread, and a worker
 // that fails makes the call throw instead of hanging.
 
+import { cpSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createEngine, type Engine } from '../src/index.js';
 import { fromFloat16 } from '../src/reference/rows.js';
@@ -121,6 +125,31 @@ describe('threads', () => {
     expect(() => engine.logSumExp(makeLogits(300, 1000, 'normal'), { classes: 1000 })).toThrow(/did not answer/);
     expect(Date.now() - started).toBeLessThan(5000);
     engine.dispose();
+  });
+});
+
+describe('a worker that cannot start', () => {
+  it('makes createEngine reject with a BAD_OPTION XentError that says what to do', async () => {
+    // The built package without its worker script, as a server or bundler that drops it leaves it.
+    const root = mkdtempSync(join(tmpdir(), 'xent-no-worker-'));
+    try {
+      const repo = fileURLToPath(new URL('..', import.meta.url));
+      writeFileSync(join(root, 'package.json'), '{ "type": "module" }');
+      cpSync(join(repo, 'dist'), join(root, 'dist'), { recursive: true });
+      cpSync(join(repo, 'build'), join(root, 'build'), { recursive: true, filter: (f) => !f.endsWith('.wat') });
+      rmSync(join(root, 'dist', 'threads', 'worker.js'));
+      const xent = (await import(pathToFileURL(join(root, 'dist', 'index.js')).href)) as typeof import('../src/index.js');
+      const refused = await xent.createEngine({ threads: 2 }).then(() => undefined, (error: unknown) => error);
+      expect(refused).toBeInstanceOf(xent.XentError);
+      expect(refused).toMatchObject({ code: 'BAD_OPTION' });
+      expect((refused as Error).message).toMatch(/^createEngine: a worker thread failed to start \(.+\)\. .*dist\/threads\/worker\.js.*threads: 1$/);
+      // One thread needs no worker.
+      const one = await xent.createEngine({ threads: 1 });
+      expect(one.features.threads).toBe(1);
+      one.dispose();
+    } finally {
+      rmSync(root, { recursive: true, force: true });
+    }
   });
 });
 

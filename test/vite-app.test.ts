@@ -1,6 +1,7 @@
 // xent through a bundler: `vite build` of examples/vite-app must emit both .wasm builds as
-// assets (and nothing else of build/), and the built app must run in headless Chromium,
-// streaming the relaxed build from its hashed asset URL.
+// assets (and nothing else of build/) and the worker of threads as one self-contained script,
+// and the built app must run in headless Chromium, cross-origin isolated: streaming the relaxed
+// build from its hashed asset URL, and with two threads.
 //
 // Needs `npm run build` first (npm test does it): the app imports the package, i.e. dist/.
 
@@ -52,6 +53,17 @@ describe('vite build of examples/vite-app', () => {
     for (const file of wasm) expect(js, `the bundle refers to ${file}`).toContain(`/assets/${file}`);
   });
 
+  it('bundles the worker of threads into one asset of its own, with no imports left', () => {
+    const workers = assets.filter((f) => /^worker-[\w-]{8}\.js$/.test(f));
+    expect(workers).toHaveLength(1);
+    const code = readFileSync(join(out, 'assets', workers[0]!), 'utf8');
+    expect(code).not.toMatch(/^\s*import\s|from\s*['"]\.{0,2}\//m);
+    expect(code, 'the worker serves job slots').toContain('Atomics.wait');
+    const js = assets.filter((f) => f.startsWith('index-')).map((f) => readFileSync(join(out, 'assets', f), 'utf8')).join('\n');
+    expect(js).toContain(`/assets/${workers[0]}`);
+    expect(js, 'no worker inlined as a data: URL').not.toContain('data:text/javascript');
+  });
+
   describe.skipIf(!browserTestsRun())('the built app in Chromium', () => {
     let server: Awaited<ReturnType<typeof serveStatic>>;
     let browser: Browser;
@@ -66,7 +78,7 @@ describe('vite build of examples/vite-app', () => {
       server?.stop();
     });
 
-    it('runs: streams the relaxed asset and computes what the reference computes', async () => {
+    it('runs: streams the relaxed assets, computes what the reference computes, and with two threads', async () => {
       const page = await browser.newPage();
       const problems: string[] = [];
       page.on('pageerror', (error) => problems.push(error.message));
@@ -98,13 +110,26 @@ describe('vite build of examples/vite-app', () => {
       const status = await page.getAttribute('#result', 'data-status');
       const text = (await page.textContent('#result')) ?? '';
       expect(status, text).toBe('ok');
-      const shown = JSON.parse(text) as { features: { simd: string }; loss: number; losses: number[]; grad: number[]; softmax: number[] };
+      const shown = JSON.parse(text) as {
+        features: { simd: string };
+        threadedFeatures: object;
+        threadedSame: boolean;
+        loss: number;
+        losses: number[];
+        grad: number[];
+        softmax: number[];
+      };
 
       expect(shown.features.simd).toBe('relaxed');
-      expect(wasmResponses).toHaveLength(1);
-      expect(wasmResponses[0]!.path).toMatch(/^\/assets\/xent-relaxed-[\w-]+\.wasm$/);
-      expect(wasmResponses[0]!.type).toBe('application/wasm');
-      expect(await page.evaluate(() => (window as unknown as { __compiles: unknown }).__compiles)).toEqual({ streaming: 1, sync: 0 });
+      expect(shown.threadedFeatures).toEqual({ simd: 'relaxed', threads: 2, sharedMemory: true });
+      expect(shown.threadedSame, 'two threads give the bits of one').toBe(true);
+      // One engine with a private memory, one with a shared memory (threads).
+      expect(wasmResponses.map((r) => r.path).sort()).toEqual([
+        expect.stringMatching(/^\/assets\/xent-relaxed-[\w-]{8}\.wasm$/),
+        expect.stringMatching(/^\/assets\/xent-relaxed-shared-[\w-]{8}\.wasm$/),
+      ]);
+      for (const r of wasmResponses) expect(r.type).toBe('application/wasm');
+      expect(await page.evaluate(() => (window as unknown as { __compiles: unknown }).__compiles)).toEqual({ streaming: 2, sync: 0 });
 
       const classes = 4;
       const logits = new Float32Array([2, -1, 0.5, 0.25, -0.5, 1.5, 3, 0, 1, 1, 1, 1]);

@@ -14,10 +14,16 @@ try {
   const target = new Int32Array([0, 2, 3]);
   const got = engine.crossEntropy(logits, target, { classes, grad: true, labelSmoothing: 0.1 });
   const want = reference.crossEntropy(logits, target, { classes, grad: true, labelSmoothing: 0.1 });
-  document.querySelector('#features')!.textContent = `SIMD: ${engine.features.simd}, threads: ${engine.features.threads}`;
+  // Two threads where the page is cross-origin isolated (the server sends COOP/COEP): the worker
+  // script is bundled by Vite as its own asset. They give one thread's bits.
+  const threaded = await createEngine({ threads: 2 });
+  const got2 = threaded.crossEntropy(logits, target, { classes, grad: true, labelSmoothing: 0.1 });
+  document.querySelector('#features')!.textContent = `SIMD: ${engine.features.simd}, threads: ${threaded.features.threads}`;
   result.textContent = JSON.stringify(
     {
       features: engine.features,
+      threadedFeatures: threaded.features,
+      threadedSame: got2.loss === got.loss && got2.grad!.every((g, i) => Object.is(g, got.grad![i])),
       loss: got.loss,
       losses: Array.from(got.losses),
       grad: Array.from(got.grad!),

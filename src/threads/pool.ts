@@ -45,7 +45,13 @@ export class WorkerPool {
     count: number,
   ): Promise<WorkerPool> {
     const slots = Array.from({ length: count }, () => arena.alloc(SLOT_BYTES, 'worker job slots'));
-    const workers = await Promise.all(slots.map((slot) => spawn({ module, memory: arena.memory, slot })));
+    const started = await Promise.allSettled(slots.map((slot) => spawn({ module, memory: arena.memory, slot })));
+    const failure = started.find((s) => s.status === 'rejected');
+    if (failure) {
+      for (const s of started) if (s.status === 'fulfilled') void s.value.terminate();
+      throw failure.reason;
+    }
+    const workers = started.map((s) => (s as PromiseFulfilledResult<AnyWorker>).value);
     return new WorkerPool(arena, workers, slots, kernelNames(module).map((name) => exports[name]));
   }
 
@@ -123,31 +129,54 @@ export class WorkerPool {
   }
 }
 
-/** Starts one worker and resolves once it has instantiated the module. */
+/**
+ * Where Node loads the worker from: the compiled dist/threads/worker.js, also when this module
+ * runs from src/ under vitest (Node cannot start a .ts worker). A variable, not a literal in
+ * new URL(): bundlers would otherwise emit the file a second time, as a plain asset.
+ */
+const NODE_WORKER = '../../dist/threads/worker.js';
+
+/**
+ * Starts one worker and resolves once it has instantiated the module. Any failure to start is
+ * a BAD_OPTION XentError that says what to do.
+ */
 async function spawn(init: WorkerInit): Promise<AnyWorker> {
-  const url = new URL('../../dist/threads/worker.js', import.meta.url);
-  let worker: AnyWorker & { on?: unknown };
-  const ready = new Promise<void>((resolve, reject) => {
-    const fail = (error: unknown) => reject(new Error(`xent: a worker thread failed to start: ${String((error as Error)?.message ?? error)}`));
-    if (isNode()) {
-      const threadsModule = 'node:worker_threads';
-      void (import(/* @vite-ignore */ threadsModule) as Promise<typeof import('node:worker_threads')>).then(({ Worker }) => {
-        const w = new Worker(url);
-        w.unref(); // an engine nobody disposed does not keep the process alive
-        w.once('message', () => resolve());
-        w.once('error', fail);
+  let worker: AnyWorker | undefined;
+  let advice: string;
+  try {
+    await new Promise<void>((resolve, reject) => {
+      if (isNode()) {
+        const url = new URL(NODE_WORKER, import.meta.url);
+        advice = `threads > 1 starts ${url.href}: install the package whole (a bundle for Node must ship dist/threads/worker.js)`;
+        const threadsModule = 'node:worker_threads';
+        void (import(/* @vite-ignore */ threadsModule) as Promise<typeof import('node:worker_threads')>).then(({ Worker }) => {
+          const w = new Worker(url);
+          w.unref(); // an engine nobody disposed does not keep the process alive
+          w.once('message', () => resolve());
+          w.once('error', reject);
+          w.postMessage(init);
+          worker = w;
+        }).catch(reject);
+      } else {
+        // Written out literally, the form that bundlers (Vite, webpack 5, Parcel) recognise: they
+        // bundle the worker with its imports into one script and rewrite this URL to it.
+        advice = "threads > 1 starts threads/worker.js beside xent's threads/pool.js: serve the package's dist/ whole, or bundle it " +
+          "with a bundler that follows new Worker(new URL('./worker.js', import.meta.url)) (Vite, webpack 5, Parcel)";
+        const w = new Worker(new URL('./worker.js', import.meta.url), { type: 'module' });
+        w.onmessage = () => resolve();
+        // A script that cannot be fetched or parsed gives a plain Event, without a message.
+        w.onerror = (event) => reject(new Error(event.message || 'the browser gives no reason; most often the script was not found'));
         w.postMessage(init);
         worker = w;
-      }, fail);
-    } else {
-      const w = new Worker(url, { type: 'module' });
-      w.onmessage = () => resolve();
-      w.onerror = (event) => fail(event.message);
-      w.postMessage(init);
-      worker = w;
-    }
-  });
-  await ready;
+      }
+    });
+  } catch (error) {
+    void worker?.terminate();
+    throw new XentError(
+      'BAD_OPTION',
+      `createEngine: a worker thread failed to start (${String((error as Error)?.message ?? error)}). ${advice!}; or use threads: 1`,
+    );
+  }
   return worker!;
 }
 

@@ -36,11 +36,14 @@ function serve({ module, memory, slot }: WorkerInit, port: Port): void {
   }
 }
 
+// No top-level await: bundlers build a worker as a classic script by default (Vite's 'iife'),
+// which cannot have one.
 const isNode = typeof process !== 'undefined' && process.versions?.node !== undefined;
 if (isNode) {
   const threadsModule = 'node:worker_threads';
-  const { parentPort } = (await import(/* @vite-ignore */ threadsModule)) as typeof import('node:worker_threads');
-  parentPort!.once('message', (init: WorkerInit) => serve(init, parentPort!));
+  void (import(/* @vite-ignore */ threadsModule) as Promise<typeof import('node:worker_threads')>).then(({ parentPort }) => {
+    parentPort!.once('message', (init: WorkerInit) => serve(init, parentPort!));
+  });
 } else {
   const scope = globalThis as unknown as { onmessage: ((event: MessageEvent<WorkerInit>) => void) | null } & Port;
   scope.onmessage = (event) => {

@@ -1,4 +1,4 @@
-// Bit-identical results in Chromium and in Node: the fixed case of determinism-case.ts hashes to
+// Bit-identical results in Chromium and in Node: the fixed case of determinism-case.js hashes to
 // the constant that test/determinism.test.ts checks in Node.
 
 import { describe, expect, it } from 'vitest';

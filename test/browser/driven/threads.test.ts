@@ -2,6 +2,10 @@
 // cross-origin isolated page, and one thread (said in engine.features) on a page that is not.
 // Drives headless Chromium with playwright-core against scripts/serve.js; needs `npm run build`.
 
+import { cpSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { chromium, type Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { LAUNCH_OPTIONS, browserTestsRun, serveStatic, skipNotice } from '../chromium.js';
@@ -53,6 +57,35 @@ describe.runIf(run)('threads in Chromium', () => {
       expect(Number.isFinite(report.loss)).toBe(true);
     } finally {
       server.stop();
+    }
+  });
+
+  it('a worker script that cannot be loaded makes createEngine reject with a BAD_OPTION XentError', async () => {
+    // The package served without dist/threads/worker.js, as a server or bundler that drops it does.
+    const root = mkdtempSync(join(tmpdir(), 'xent-no-worker-'));
+    const repo = fileURLToPath(new URL('../../..', import.meta.url));
+    cpSync(join(repo, 'dist'), join(root, 'dist'), { recursive: true });
+    cpSync(join(repo, 'build'), join(root, 'build'), { recursive: true, filter: (f) => !f.endsWith('.wat') });
+    rmSync(join(root, 'dist', 'threads', 'worker.js'));
+    const server = await serveStatic(['--root', root]);
+    try {
+      const page = await browser.newPage();
+      await page.goto(server.url);
+      const refused = await page.evaluate(`(async () => {
+        const { createEngine, XentError } = await import('/dist/index.js');
+        try {
+          await createEngine({ threads: 2 });
+          return 'created';
+        } catch (error) {
+          return { xent: error instanceof XentError, code: error.code, message: error.message };
+        }
+      })()`);
+      await page.close();
+      expect(refused).toMatchObject({ xent: true, code: 'BAD_OPTION' });
+      expect((refused as { message: string }).message).toMatch(/^createEngine: a worker thread failed to start \(.+\)\. .*bundler.*threads: 1$/);
+    } finally {
+      server.stop();
+      rmSync(root, { recursive: true, force: true });
     }
   });
 

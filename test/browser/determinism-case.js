@@ -5,8 +5,9 @@
 //
 // The inputs use integer arithmetic only (no Math.exp or Math.log, whose last bit a JS engine
 // is free to choose), and every logit is a multiple of 1/256 in [-8, 8], exact in float32.
-
-import type { Engine } from '../../src/index.js';
+//
+// Plain JavaScript, so that every runtime of npm run test:runtimes (test/runtimes/suite.js),
+// Firefox included, runs this very file as it is.
 
 /**
  * SHA-256 of the input bytes, and of the output bytes per build, computed in Node 20. A change
@@ -14,21 +15,24 @@ import type { Engine } from '../../src/index.js';
  * Node test (test/determinism.test.ts), then check that Chromium agrees. The baseline build is
  * deterministic by the WebAssembly spec.
  * The relaxed build's relaxed_madd may or may not fuse; V8 fuses it on every x86-64 with
- * FMA3 and on arm64, in Node and in Chromium alike, so one constant serves both there. On a
- * CPU without FMA this constant would change for Node and Chromium together.
+ * FMA3 and on arm64, in Node, Deno and Chromium alike, so one constant serves them all there
+ * (npm run test:runtimes requires it of every V8 runtime). On a CPU without FMA this constant
+ * would change for all of them together. JavaScriptCore (Bun) does not fuse: its relaxed bytes
+ * differ, and are only reported.
  */
 export const EXPECTED_DIGEST = {
   inputs: 'f0e07374e4757f924152fb0e00486fb1456e477e40be6777d13e0f8d14bbc01d',
   baseline: 'ec403e64e94cd2f2002b2e1fda1572c761b38eca6a59c0917f0b002cbef13af6',
   relaxed: '530af1670bed2350df1752dfabd4e0f43cc09eaf3db1a120754c7f37a31ec38a',
-} as const;
+};
 
 const SHAPES = [
   { rows: 9, classes: 37 }, // two unrolled blocks of 16, one vector of 4, a tail of 1
   { rows: 4, classes: 1000 },
-] as const;
+];
 
-function fixedLogits(rows: number, classes: number, seed: number): Float32Array {
+/** @returns {Float32Array} */
+function fixedLogits(/** @type {number} */ rows, /** @type {number} */ classes, /** @type {number} */ seed) {
   const x = new Float32Array(rows * classes);
   let s = seed >>> 0;
   for (let i = 0; i < x.length; i++) {
@@ -39,7 +43,7 @@ function fixedLogits(rows: number, classes: number, seed: number): Float32Array 
 }
 
 /** The inputs of one shape: logits, class indices (one row ignored), class weights, soft labels. */
-export function fixedInputs(rows: number, classes: number) {
+export function fixedInputs(/** @type {number} */ rows, /** @type {number} */ classes) {
   const logits = fixedLogits(rows, classes, rows * 1000 + classes);
   const target = Int32Array.from({ length: rows }, (_, r) => (r === 2 ? -100 : (r * 7 + 3) % classes));
   const weight = Float32Array.from({ length: classes }, (_, c) => (1 + (c % 5)) / 4);
@@ -52,10 +56,15 @@ export function fixedInputs(rows: number, classes: number) {
   return { logits, target, weight, probs };
 }
 
-/** Every output of the case, in a fixed order, as the bytes that get hashed. */
-export function outputs(engine: Engine): Uint8Array[] {
-  const parts: Uint8Array[] = [];
-  const add = (a: Float32Array | Float64Array) => parts.push(new Uint8Array(a.buffer, a.byteOffset, a.byteLength));
+/**
+ * Every output of the case, in a fixed order, as the bytes that get hashed.
+ * @param {import('../../src/index.js').Engine} engine
+ * @returns {Uint8Array[]}
+ */
+export function outputs(engine) {
+  /** @type {Uint8Array[]} */
+  const parts = [];
+  const add = (/** @type {Float32Array | Float64Array} */ a) => parts.push(new Uint8Array(a.buffer, a.byteOffset, a.byteLength));
   for (const { rows, classes } of SHAPES) {
     const { logits, target, weight, probs } = fixedInputs(rows, classes);
     const plain = engine.crossEntropy(logits, target, { classes, grad: true });
@@ -67,7 +76,7 @@ export function outputs(engine: Engine): Uint8Array[] {
       add(Float64Array.of(r.loss, r.zLoss, r.count));
       add(r.losses);
       add(r.lse);
-      add(r.grad!);
+      add(/** @type {Float32Array} */ (r.grad));
     }
     add(engine.softmax(logits, { classes, temperature: 0.75 }));
     add(engine.logSoftmax(logits, { classes }));
@@ -76,14 +85,21 @@ export function outputs(engine: Engine): Uint8Array[] {
   return parts;
 }
 
-/** The bytes of every input, to tell a changed input from a changed output. */
-export function inputs(): Uint8Array[] {
+/**
+ * The bytes of every input, to tell a changed input from a changed output.
+ * @returns {Uint8Array[]}
+ */
+export function inputs() {
   return SHAPES.flatMap(({ rows, classes }) =>
     Object.values(fixedInputs(rows, classes)).map((a) => new Uint8Array(a.buffer, a.byteOffset, a.byteLength)),
   );
 }
 
-export async function sha256(parts: Uint8Array[]): Promise<string> {
+/**
+ * @param {Uint8Array[]} parts
+ * @returns {Promise<string>}
+ */
+export async function sha256(parts) {
   const all = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
   let at = 0;
   for (const p of parts) {
