@@ -58,6 +58,9 @@ const shapes = flags.shapes ? flags.shapes.split(',').map((i) => BENCH_SHAPES[Nu
 const benchOptions = flags.quick ? { time: 60, warmupTime: 20, iterations: 2 } : { time: 500, warmupTime: 50, iterations: 3 };
 // Each fast implementation is timed in this many slices, interleaved with the others'.
 const ROUNDS = flags.quick ? 1 : 5;
+// Elements above which the slow implementations (TF.js cpu, the float64 reference) are not timed.
+const SLOW_LIMIT = 2_100_000;
+const started = performance.now();
 
 const engines = { simd128: await createEngine({ simd: 'baseline' }) };
 try {
@@ -216,7 +219,9 @@ for (const shape of shapes) {
   // Each implementation's loss, and its gradient, are checked before it is timed.
   const tasks = [];
   for (const [impl, { prepare, gradient, slow }] of Object.entries(impls)) {
-    if (impl === 'reference f64' && elements > 4e6 && flags.quick) continue;
+    // The slow ones cost seconds per call at the big shapes: timed only at the small ones, and
+    // not at all in a quick run (which keeps under two minutes).
+    if (slow && (flags.quick || elements > SLOW_LIMIT)) continue;
     for (const withGrad of [false, true]) {
       const mode = withGrad ? 'fwd+bwd' : 'forward';
       const loss = (await prepare(withGrad))();
@@ -235,7 +240,13 @@ for (const shape of shapes) {
   tasks.push({ name: 'bare exp pass', impl: 'bare exp pass', mode: 'forward', prepare: () => floor });
   const fast = tasks.filter((t) => !t.slow);
   const ms = new Map((await timeInRounds(fast)).map((time, k) => [fast[k], time]));
-  for (const task of tasks.filter((t) => t.slow)) ms.set(task, median(await samples(task.name, await task.prepare(), benchOptions.time)));
+  // One call each, warm (the checks above ran them once): hundreds of ns per element.
+  for (const task of tasks.filter((t) => t.slow)) {
+    const run = await task.prepare();
+    const started = performance.now();
+    run();
+    ms.set(task, performance.now() - started);
+  }
   for (const task of tasks) record(task.impl, task.mode, ms.get(task));
   release();
   globalThis.gc?.();
@@ -245,7 +256,7 @@ for (const shape of shapes) {
 // reference, the only other implementation of all four here. The reference is timed on one warm
 // call: it is slow enough (hundreds of ns per element) for one call to be representative.
 const family = []; // { shape, op, mode, xent, reference }
-const familyShapes = shapes.filter((s) => s.rows * s.classes <= 4_200_000);
+const familyShapes = shapes.filter((s) => s.rows * s.classes <= 4_200_000 && (!flags.quick || s.classes === 1000));
 for (const shape of familyShapes) {
   const { rows, classes } = shape;
   const { logits, target } = data(shape);
@@ -277,9 +288,12 @@ for (const shape of familyShapes) {
       }
       const xent = (median(await samples(op, () => run(engines.simd128, withGrad), benchOptions.time)) * 1e6) / (rows * classes);
       // The reference's second call (its first was the check above): warm, like xent's samples.
-      const started = performance.now();
-      run(reference, withGrad);
-      const slow = ((performance.now() - started) * 1e6) / (rows * classes);
+      let slow = NaN;
+      if (!flags.quick) {
+        const started = performance.now();
+        run(reference, withGrad);
+        slow = ((performance.now() - started) * 1e6) / (rows * classes);
+      }
       family.push({ shape, op, mode, xent, reference: slow });
       console.log(`  ${op.padEnd(20)} ${mode} xent ${xent.toFixed(3).padStart(8)} ns/element, reference ${slow.toFixed(1)} (${(slow / xent).toFixed(0)}x)`);
     }
@@ -327,13 +341,15 @@ table(
   ratioRows,
 );
 table(
-  'Loss family: xent simd128 ns per element (plain arrays), and the float64 reference / xent',
+  'Loss family: xent simd128 ns per element (plain arrays); / crossEntropy (the same mode, plain arrays), / the bare exp pass; the float64 reference / xent',
   ['op', 'mode', ...familyShapes.map((s) => `${s.rows} x ${s.classes}`)],
   [...new Set(family.map((f) => `${f.op}|${f.mode}`))].map((key) => {
     const [op, mode] = key.split('|');
     return [op, mode, ...familyShapes.map((s) => {
       const f = family.find((r) => r.shape === s && r.op === op && r.mode === mode);
-      return f ? `${fmt(f.xent, 3)} (${fmt(f.reference / f.xent, 0)}x)` : '-';
+      if (!f) return '-';
+      const ce = f.xent / ns(s, 'xent simd128', mode), exp = f.xent / ns(s, 'bare exp pass', 'forward');
+      return `${fmt(f.xent, 3)} (${fmt(ce)}x CE, ${fmt(exp, 1)}x exp${Number.isNaN(f.reference) ? '' : `; ref ${fmt(f.reference / f.xent, 0)}x`})`;
     })];
   }),
 );
@@ -341,7 +357,7 @@ const report = [
   '# Benchmark results',
   '',
   'Written by `npm run bench` (bench/run.js); ratios are of medians measured in the same run,',
-  `each the median of samples taken in ${ROUNDS} rounds interleaved with the other implementations' (TF.js cpu and the reference: one run).`,
+  `each the median of samples taken in ${ROUNDS} rounds interleaved with the other implementations' (TF.js cpu and the reference: one warm call, at up to ${SLOW_LIMIT / 1e6}M elements).`,
   'xent is the baseline simd128 build with plain Float32Array input unless the column says otherwise.',
   '',
   '```',
@@ -356,3 +372,4 @@ if (!flags['no-write'] && !flags.quick && !flags.shapes) {
   writeFileSync(RESULTS, kept ? `${report}\n\n${kept}` : report);
 }
 for (const engine of Object.values(engines)) engine.dispose();
+console.log(`\nbenchmark took ${((performance.now() - started) / 60_000).toFixed(1)} minutes`);
