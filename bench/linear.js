@@ -10,7 +10,7 @@
 import { spawnSync } from 'node:child_process';
 import * as tf from '@tensorflow/tfjs';
 import { createEngine } from '../dist/index.js';
-import { LINEAR_BLOCK_BYTES, LINEAR_HEAD_CHUNK_BYTES, LINEAR_MAX_BLOCK_ROWS } from '../dist/tuning.js';
+import { LINEAR_BLOCK_BYTES, LINEAR_HEAD_CHUNK_BYTES, LINEAR_MAX_BLOCK_ROWS, LINEAR_MIN_BLOCK_ROWS } from '../dist/tuning.js';
 import { rng } from './random.js';
 import { useBackend } from './tfjs.js';
 
@@ -62,7 +62,7 @@ function peak(engine) {
 /** GFLOP/s of the logits' product alone, computed as linearCrossEntropy's forward does. */
 function gemmRate(engine, { rows, dim, classes }, p) {
   const { kernels, arena } = engine;
-  const blockRows = Math.max(4, Math.min(LINEAR_MAX_BLOCK_ROWS, Math.floor(LINEAR_BLOCK_BYTES / (classes * 4)) & ~3));
+  const blockRows = Math.max(LINEAR_MIN_BLOCK_ROWS, Math.min(LINEAR_MAX_BLOCK_ROWS, Math.floor(LINEAR_BLOCK_BYTES / (classes * 4)) & ~3));
   const chunk = Math.max(2, Math.floor(LINEAR_HEAD_CHUNK_BYTES / (dim * 4)));
   const h = arena.alloc(p.hidden.byteLength, 'bench');
   const w = arena.alloc(p.head.byteLength, 'bench');

@@ -238,8 +238,30 @@ describe('linearCrossEntropy: bits and memory', () => {
     const engine = await createEngine({ simd: 'baseline', maxMemoryBytes: 1 << 30 });
     engine.linearCrossEntropy(p.hidden, p.head, p.target, { classes, grad: ALL_GRADS });
     const inputsAndOutputs = 2 * (p.hidden.byteLength + p.head.byteLength) + 3 * classes * 4 + rows * 16;
-    expect(engine.arena.memory.buffer.byteLength).toBeLessThan(inputsAndOutputs + (8 << 20));
+    const block = 16 * classes * 4; // 16 rows of logits: 12.8 MB here, against 102 MB for all of them
+    expect(engine.arena.memory.buffer.byteLength).toBeLessThan(inputsAndOutputs + block + (4 << 20));
     engine.dispose();
+  });
+});
+
+describe('linearCrossEntropy where the logits could not exist', () => {
+  it('scores 4096 positions over a 262144-token vocabulary (4 GiB of logits, beyond wasm32) from hidden states and a bf16 head', async () => {
+    const rows = 4096, dim = 16, classes = 262_144;
+    const random = rng(5);
+    const hidden = Float32Array.from({ length: rows * dim }, () => normal(random));
+    const weights = Float32Array.from({ length: classes * dim }, () => normal(random) / 8);
+    const head = Uint16Array.from(new Uint32Array(weights.buffer), (bits) => bits >>> 16); // bf16, truncated
+    const target = Int32Array.from({ length: rows }, () => Math.floor(random() * classes));
+    const engine = await createEngine({ threads: 2, maxMemoryBytes: 256 << 20 });
+    const scored = engine.linearCrossEntropy(hidden, head, target, { classes, headDtype: 'bf16', argmax: true });
+    engine.dispose();
+    expect(rows * classes * 4).toBeGreaterThan(4 * 2 ** 30 - 65536); // the most memory an engine may have
+    // Rows are independent: a few of them against the float64 reference on those rows alone.
+    for (const r of [0, 1, 2047, 4095]) {
+      const one = reference.linearCrossEntropy(hidden.subarray(r * dim, (r + 1) * dim), head, [target[r]!], { classes, headDtype: 'bf16', argmax: true });
+      expectLoss(scored.losses[r]!, one.loss, { label: `row ${r}` }, TOL);
+      expect(scored.argmax![r]).toBe(one.argmax![0]);
+    }
   });
 });
 

@@ -14,7 +14,9 @@ import { XentError } from '../errors.js';
 import { Tensor, type Arena } from '../memory.js';
 import { checkOptionKeys, describe, float32Of, flatShape } from '../options.js';
 import { checkTensor, keepLive, type RowKernel } from '../runner.js';
-import { LINEAR_BLOCK_BYTES, LINEAR_HEAD_CHUNK_BYTES, LINEAR_MAX_BLOCK_ROWS, LINEAR_THREAD_MIN_WORK } from '../tuning.js';
+import {
+  LINEAR_BLOCK_BYTES, LINEAR_HEAD_CHUNK_BYTES, LINEAR_MAX_BLOCK_ROWS, LINEAR_MIN_BLOCK_ROWS, LINEAR_THREAD_MIN_WORK,
+} from '../tuning.js';
 import {
   LINEAR_CROSS_ENTROPY_OPTIONS, type LinearCrossEntropyOptions, type LinearCrossEntropyResult,
 } from '../types.js';
@@ -70,9 +72,9 @@ export function linearCrossEntropy(
   refuseOverlaps(grads, { hidden: hidden.data, head: head.data, bias, weight: s.weight });
   if (arena.disposed) throw new XentError('DISPOSED', `${OP}: the engine was disposed during this call`);
 
-  // Blocks of whole rows, at least 4 (the GEMM's tile), a multiple of 4 (so that only the
-  // last block is partial); head chunks of at least 2 classes.
-  const blockRows = Math.max(4, Math.min(LINEAR_MAX_BLOCK_ROWS, Math.floor(LINEAR_BLOCK_BYTES / (classes * 4)) & ~3));
+  // Blocks of whole rows, a multiple of 4 (the GEMM's tile; only the last block is partial);
+  // head chunks of at least 2 classes.
+  const blockRows = Math.max(LINEAR_MIN_BLOCK_ROWS, Math.min(LINEAR_MAX_BLOCK_ROWS, Math.floor(LINEAR_BLOCK_BYTES / (classes * 4)) & ~3));
   const chunkClasses = Math.max(2, Math.floor(LINEAR_HEAD_CHUNK_BYTES / (dim * 4)));
   const half = headDtype !== 'f32';
   // Each step splits across the engine's threads when a block has this much work.
