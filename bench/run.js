@@ -6,7 +6,7 @@
 //
 //   node --expose-gc --experimental-wasm-relaxed-simd bench/run.js [--quick] [--shapes 0,3]
 
-import { writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { parseArgs } from 'node:util';
 import { Bench } from 'tinybench';
@@ -14,7 +14,7 @@ import { createEngine } from '../dist/index.js';
 import * as reference from '../dist/reference/index.js';
 import { plainCrossEntropy } from './plain-js.js';
 import { BENCH_SHAPES } from './shapes.js';
-import { tfCrossEntropy, useBackend } from './tfjs.js';
+import { TFJS_SECTION, tfCrossEntropy, useBackend } from './tfjs.js';
 
 const { values: flags } = parseArgs({
   options: {
@@ -289,5 +289,11 @@ const report = [
   ...lines,
 ].join('\n');
 console.log(`\n${lines.join('\n')}`);
-if (!flags['no-write'] && !flags.quick && !flags.shapes) writeFileSync(new URL('./RESULTS.md', import.meta.url), report);
+if (!flags['no-write'] && !flags.quick && !flags.shapes) {
+  // bench/tfjs-loss.js (npm run bench:tfjs) writes its own section at the end: kept.
+  const path = new URL('./RESULTS.md', import.meta.url);
+  const previous = existsSync(path) ? readFileSync(path, 'utf8') : '';
+  const tfjsSection = previous.indexOf(TFJS_SECTION);
+  writeFileSync(path, tfjsSection < 0 ? report : `${report.trimEnd()}\n\n${previous.slice(tfjsSection)}`);
+}
 for (const engine of Object.values(engines)) engine.dispose();

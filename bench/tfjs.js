@@ -9,6 +9,9 @@ import { setThreadsCount, setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
 
 const require = createRequire(import.meta.url);
 
+/** Where bench/tfjs-loss.js's section starts in RESULTS.md; bench/run.js keeps what follows it. */
+export const TFJS_SECTION = '## TensorFlow.js training step';
+
 let wasmReady;
 
 /** Switches TF.js to a backend ('wasm' or 'cpu'); the wasm one is set up once, single-threaded. */
