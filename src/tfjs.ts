@@ -44,8 +44,7 @@ export function sparseCrossEntropyLoss(engine: Engine, options: SparseCrossEntro
         // dy is a scalar (1 under a plain minimize): scaled here, a pass cheaper than a tf.mul.
         gradFunc: (dy) => {
           const scale = (dy as tf.Tensor).dataSync()[0]!;
-          if (scale !== 1) for (let i = 0; i < grad.length; i++) grad[i]! *= scale;
-          return tf.tensor(grad, x.shape, 'float32');
+          return tf.tensor(scale === 1 ? grad : grad.map((g) => g * scale), x.shape, 'float32');
         },
       };
     });

@@ -51,6 +51,10 @@ describe('sparseCrossEntropyLoss', () => {
       expectLoss(got.value, want.value, { label: `loss, ${name}` });
       expectField(got.grad, want.grad, { label: `grad, ${name}` });
     }
+    // A loss used inside a larger expression: its gradient is scaled by the upstream one.
+    const scaled = valueAndGrad((y, x) => loss(y, x).mul(-3), labels, yPred);
+    expectLoss(scaled.value, -3 * want.value, { label: 'loss * -3' });
+    expectField(scaled.grad, want.grad.map((g) => -3 * g), { label: 'grad of loss * -3' });
     tf.dispose([yPred, ...Object.values(targets)]);
   });
 
