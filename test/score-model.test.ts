@@ -54,6 +54,15 @@ describe('xent score-model', () => {
     }
   });
 
+  it('writes a state that xent merge reports the same', () => {
+    const state = join(dir, 'held-out.state.json');
+    const scored = JSON.parse(xent(['score-model', MODEL, heldOut, '--state', state, '--json']).stdout);
+    const merged = xent(['merge', state, '--json']);
+    expect(merged.status).toBe(0);
+    const report = JSON.parse(merged.stdout);
+    for (const key of ['loss', 'perplexity', 'accuracy', 'entropy', 'count']) expect(report[key], key).toBe(scored[key]);
+  });
+
   const refusals: Array<[string, () => string[], RegExp]> = [
     ['a model whose output is float [B, T]', () => ['score-model', join(ROOT, 'test', 'fixtures', 'model-rank2.onnx'), heldOut, '--vocab', join(ROOT, 'data', 'char-model.json')],
       /model-rank2\.onnx: output 'logits' is float32 \[16, 64\] .*expected float32 or float16 logits \[16, 64, \d+\]/],
