@@ -3,7 +3,7 @@
 // the ort.Tensor it outputs, must give the held-out perplexity PyTorch recorded at export time
 // (data/char-model.json). Bad models, vocabularies and texts: exit 2, one line naming the file.
 
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -61,6 +61,17 @@ describe('xent score-model', () => {
     expect(merged.status).toBe(0);
     const report = JSON.parse(merged.stdout);
     for (const key of ['loss', 'perplexity', 'accuracy', 'entropy', 'count']) expect(report[key], key).toBe(scored[key]);
+  });
+
+  it('says how to get onnxruntime-node where it is not installed (an optional peer dependency)', () => {
+    // A copy of the package whose node_modules holds its one dependency and not onnxruntime-node.
+    const pkg = join(dir, 'without-ort');
+    for (const f of ['bin', 'dist', 'package.json']) cpSync(join(ROOT, f), join(pkg, f), { recursive: true });
+    mkdirSync(join(pkg, 'node_modules'));
+    symlinkSync(join(ROOT, 'node_modules', 'cli-progress'), join(pkg, 'node_modules', 'cli-progress'));
+    const r = xent(['score-model', MODEL, heldOut], pkg);
+    expect(r.status).toBe(2);
+    expect(r.stderr.trim()).toBe(`xent score-model: ${MODEL}: running an ONNX model needs onnxruntime-node, which is not installed: npm install onnxruntime-node`);
   });
 
   const refusals: Array<[string, () => string[], RegExp]> = [

@@ -144,6 +144,18 @@ describe('sparseCrossEntropyLoss', () => {
     expect(losses.at(-1)!).toBeLessThan(0.5 * losses[0]!);
   });
 
+  it("is the package's 'xent/tfjs' entry point", async () => {
+    // The built package (dist/), as a user imports it, with its own engine.
+    const [{ sparseCrossEntropyLoss: fromPackage }, { createEngine: createPackageEngine }] = await Promise.all([import('xent/tfjs'), import('xent')]);
+    const packageEngine = await createPackageEngine();
+    const yPred = tf.tensor2d(logits, [ROWS, V]);
+    const got = valueAndGrad(fromPackage(packageEngine), tf.tensor1d(ids, 'int32'), yPred);
+    packageEngine.dispose();
+    const ref = reference.crossEntropy(logits, ids, { classes: V, grad: true });
+    expectLoss(got.value, ref.loss, { label: 'xent/tfjs loss' });
+    expectField(got.grad, ref.grad!, { label: 'xent/tfjs grad' });
+  });
+
   it('trains in a custom loop with sparse ids (optimizer.minimize)', () => {
     const w = tf.variable(tf.zeros([4, V]));
     const x = tf.randomNormal([ROWS, 4], 0, 1, 'float32', 3);

@@ -7,7 +7,7 @@
 // onnxruntime-node is an optional peer dependency: imported only here, when the command runs.
 
 import type * as Ort from 'onnxruntime-node';
-import { createEngine, type Engine, type EvaluationState } from '../index.js';
+import { createEngine, type Engine, type EvaluationState, type Evaluator } from '../index.js';
 import { integerFlag, parse, threadsFlag } from './args.js';
 import { InputError, UsageError } from './errors.js';
 import { OpenFile } from './files.js';
@@ -233,7 +233,7 @@ async function run(ort: OrtModule, model: Model, engine: Engine, ids: Int32Array
 }
 
 async function runBatch(
-  ort: OrtModule, model: Model, evaluator: ReturnType<Engine['evaluator']>,
+  ort: OrtModule, model: Model, evaluator: Evaluator,
   ids: Int32Array, b: number, t: number, classes: number,
 ): Promise<void> {
   const input = new ort.Tensor('int64', BigInt64Array.from(ids, BigInt), [b, t]);
