@@ -7,7 +7,8 @@ Writes OUT.onnx (input `input_ids` int64 [B, T], output `logits` float32 [B, T, 
 sequence axes dynamic) and OUT.json: the vocabulary, the context length, the held-out split, and
 the held-out mean negative log-likelihood PyTorch computed for the exported weights. The tests
 check xent's scoring of the ONNX model against that number, so they need neither Python nor
-training. Needs Debian's python3-torch and python3-onnx; 4 to 8 minutes on 2 shared cores (Debian's torch has a generic BLAS).
+training. Needs Debian's python3-torch and python3-onnx; about 2 minutes on 2 idle cores, 8 on busy ones (Debian's torch has a generic BLAS).
+Seeded and single-process: a rerun writes the same .onnx, byte for byte.
 
 The split: the first 90 % of the characters of data/kjv-genesis-exodus.txt train, the rest is
 held out. Held-out scoring: the held-out text is cut into consecutive windows of `window`
