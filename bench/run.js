@@ -7,7 +7,6 @@
 //   node --expose-gc --experimental-wasm-relaxed-simd bench/run.js [--quick] [--shapes 0,3]
 //   ... bench/run.js --linear [--quick]: the fused linear cross-entropy's section (bench/linear.js)
 
-import { readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { parseArgs } from 'node:util';
 import { Bench } from 'tinybench';
@@ -18,6 +17,7 @@ import { plainCrossEntropy } from './plain-js.js';
 import { rng } from './random.js';
 import { BENCH_SHAPES } from './shapes.js';
 import { tfCrossEntropy, useBackend } from './tfjs.js';
+import { SECTIONS, writeResults } from './results.js';
 
 const { values: flags } = parseArgs({
   options: {
@@ -28,28 +28,18 @@ const { values: flags } = parseArgs({
   },
 });
 
-const RESULTS = new URL('./RESULTS.md', import.meta.url);
-const LINEAR_START = '<!-- npm run bench -- --linear -->';
-/** The linear section of RESULTS.md, kept when the main run rewrites the rest (and vice versa). */
-function linearSection(text) {
-  const at = text.indexOf(LINEAR_START);
-  return at < 0 ? '' : text.slice(at);
-}
 if (flags.linear) {
   const cpu = `${os.cpus()[0]?.model ?? 'unknown'} (${os.cpus().length} cores), Node ${process.version}, ${new Date().toISOString().slice(0, 10)}`;
   console.log(cpu);
   const lines = await runLinear({ quick: flags.quick });
   if (!flags['no-write'] && !flags.quick) {
-    const previous = readFileSync(RESULTS, 'utf8');
-    const main = previous.slice(0, previous.indexOf(LINEAR_START) < 0 ? previous.length : previous.indexOf(LINEAR_START)).trimEnd();
-    const section = [
-      LINEAR_START, '## Fused linear cross-entropy', '',
+    writeResults('linear', [
+      SECTIONS.linear, '',
       'Written by `npm run bench -- --linear` (bench/linear.js): GFLOP/s over 2NDV (forward) and 6NDV (forward + backward,',
       'gradients of hidden and head); each time is one call after a warm-up. Engine memory is the wasm memory after the',
       'calls less the inputs copied into it and the gradients (the block of logits, scratch, and the module\'s own few MiB).', '',
       `Machine: ${cpu}`, '', ...lines,
-    ];
-    writeFileSync(RESULTS, `${main}\n\n${section.join('\n')}\n`);
+    ].join('\n'));
   }
   process.exit(0);
 }
@@ -368,8 +358,7 @@ const report = [
 ].join('\n');
 console.log(`\n${lines.join('\n')}`);
 if (!flags['no-write'] && !flags.quick && !flags.shapes) {
-  const kept = linearSection(readFileSync(RESULTS, 'utf8'));
-  writeFileSync(RESULTS, kept ? `${report}\n\n${kept}` : report);
+  writeResults('main', report);
 }
 for (const engine of Object.values(engines)) engine.dispose();
 console.log(`\nbenchmark took ${((performance.now() - started) / 60_000).toFixed(1)} minutes`);

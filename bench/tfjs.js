@@ -9,6 +9,7 @@ import { setThreadsCount, setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
 
 const require = createRequire(import.meta.url);
 
+/** Where bench/tfjs-loss.js's section starts in RESULTS.md; bench/run.js keeps what follows it. */
 let wasmReady;
 
 /** Switches TF.js to a backend ('wasm' or 'cpu'); the wasm one is set up once, single-threaded. */

@@ -3,8 +3,9 @@
 //
 //   node scripts/serve.js [--port 8080] [--host 127.0.0.1] [--root DIR] [--not-isolated]
 //
-// Without --root it serves this repository's examples/, dist/ and build/ (and nothing else),
-// so that examples/browser/ can import ../../dist/index.js, which finds ../build/*.wasm by URL.
+// Without --root it serves this repository's examples/, dist/, build/, data/ and onnxruntime-web's
+// dist/ (and nothing else), so that examples/browser/ can import ../../dist/index.js, which finds
+// ../build/*.wasm by URL, and examples/rank/ can load the model and ONNX Runtime.
 // With --root it serves everything under DIR (a `vite build` output, say).
 //
 // Every response carries COOP/COEP, so pages are cross-origin isolated (SharedArrayBuffer, and
@@ -46,7 +47,13 @@ const COMMON = {
 };
 
 /**
- * Starts the server. `only` limits it to these top-level folders of `root`; `index` is where
+ * What the demo server serves of this repository: the pages, the package, the character model
+ * of examples/rank/, and onnxruntime-web's build (that page runs the model with it).
+ */
+const SERVED = ['examples', 'dist', 'build', 'data', 'node_modules/onnxruntime-web/dist'];
+
+/**
+ * Starts the server. `only` limits it to these folders of `root`; `index` is where
  * `/` redirects to; `isolated: false` leaves out the COOP/COEP headers. Resolves once
  * listening, with the base URL and a close function.
  */
@@ -67,8 +74,9 @@ export function serve({ root = REPO, port = 8080, host = '127.0.0.1', only, inde
     }
     if (path === '/' && index !== '/') return send(302, '', { Location: index });
     const file = resolve(join(base, path));
-    const top = file.slice(base.length + 1).split(sep)[0];
-    if ((file !== base && !file.startsWith(base + sep)) || (only && !only.includes(top))) return send(404, 'not found\n');
+    const inside = file.slice(base.length + 1).split(sep).join('/');
+    const allowed = !only || only.some((folder) => inside === folder || inside.startsWith(`${folder}/`));
+    if ((file !== base && !file.startsWith(base + sep)) || !allowed) return send(404, 'not found\n');
     let target = file;
     let info = await stat(target).catch(() => undefined);
     if (info?.isDirectory()) {
@@ -124,10 +132,10 @@ if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.ur
   const repo = options.root === undefined;
   const { url } = await serve({
     ...options,
-    ...(repo ? { only: ['examples', 'dist', 'build'], index: '/examples/browser/' } : {}),
+    ...(repo ? { only: SERVED, index: '/examples/browser/' } : {}),
   });
   // The first line is the address; the tests read it.
   console.log(repo ? `${url}/examples/browser/` : `${url}/`);
-  const what = repo ? 'xent browser demo: serving examples/, dist/ and build/' : `serving ${options.root}`;
+  const what = repo ? `xent browser demo: serving ${SERVED.map((f) => `${f}/`).join(', ')}` : `serving ${options.root}`;
   console.log(`${what}, ${options.isolated === false ? 'not ' : ''}cross-origin isolated (Ctrl-C stops)`);
 }

@@ -7,10 +7,12 @@ import { BENCH_USAGE, bench } from './bench.js';
 import { DEMO_USAGE, demo } from './demo.js';
 import { EXIT_USAGE, InputError, UsageError } from './errors.js';
 import { MERGE_USAGE, merge } from './merge.js';
+import { SCORE_MODEL_USAGE, scoreModel } from './score-model.js';
 import { SCORE_USAGE, score } from './score.js';
 
 const COMMANDS: Record<string, { run: (args: string[]) => Promise<number>; usage: string }> = {
   score: { run: score, usage: SCORE_USAGE },
+  'score-model': { run: scoreModel, usage: SCORE_MODEL_USAGE },
   merge: { run: merge, usage: MERGE_USAGE },
   demo: { run: demo, usage: DEMO_USAGE },
   bench: { run: bench, usage: BENCH_USAGE },
@@ -20,6 +22,8 @@ export const USAGE = `usage: xent <command> [options]
 
 commands:
   score LOGITS [TARGETS]   loss, perplexity, accuracy of saved logits (.npy, .safetensors)
+  score-model MODEL.onnx TEXT
+                           run a character-level language model (ONNX) over a text and score it
   merge STATE...           the report of pieces scored apart with score --state
   demo                     train a small character-level language model with xent
   bench                    run the benchmark suite

@@ -56,7 +56,9 @@ export function readLogits(op: string, ctx: EngineContext, logits: unknown, clas
  * make them: the values in `data`, the shape in `dims`, the element type in `type`.
  */
 export interface TensorLike {
-  data: Float32Array | Uint16Array | ArrayBufferView;
+  // As wide as ort.Tensor's own type (whose data may be a string[]), so that one is accepted as
+  // it is; what is not float32 or float16 data is refused at run time.
+  data: ArrayBufferView | readonly unknown[];
   dims: readonly number[];
   type?: string;
 }
