@@ -249,7 +249,7 @@ function skew(host: ArrayBufferView & { BYTES_PER_ELEMENT: number }, first: numb
 }
 
 function align16(bytes: number): number {
-  return (bytes + 15) & ~15;
+  return Math.ceil(bytes / 16) * 16;
 }
 
 /**

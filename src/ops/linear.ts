@@ -230,7 +230,7 @@ class Layout {
 
   add(bytes: number): number {
     const at = this.bytes;
-    this.bytes += (bytes + 15) & ~15;
+    this.bytes += Math.ceil(bytes / 16) * 16; // not `& ~15`: buffers pass 2 GiB (a 256000 x 2304 head's gradient)
     return at;
   }
 }
