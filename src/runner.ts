@@ -58,7 +58,9 @@ export function runRows(arena: Arena, call: RowCall): void {
     if (p.chunked && p.over === undefined) chunkBytesPerRow += p.perRow * (p.halves === undefined ? 4 : 6);
     if (p.whole !== undefined) wholeBytes += align16(p.whole.byteLength);
   }
-  if (rows * (chunkBytesPerRow + 4 * classes) + wholeBytes <= SMALL_CALL_BYTES && plan.every((p) => p.halves === undefined)) {
+  // Small calls: few elements (no thread would share them) and a few KiB of arrays to copy.
+  const smallBytes = plan.reduce((sum, p) => sum + (p.chunked && p.over === undefined ? align16(rows * p.perRow * 4) : 0), wholeBytes);
+  if (rows * classes <= SMALL_CALL_ELEMENTS && smallBytes <= SMALL_CALL_BYTES && plan.every((p) => p.halves === undefined)) {
     runSmall(arena, call, plan);
     return;
   }
@@ -118,10 +120,12 @@ export function runRows(arena: Arena, call: RowCall): void {
   }
 }
 
-// A call whose plain arrays take at most this many bytes (and whose work no thread would share:
-// THREAD_MIN_ELEMENTS is larger) runs on a short path: one block, copies element by element,
-// no chunk bookkeeping. Small calls (one row scored at a time) are mostly this overhead.
+// A call whose plain arrays take at most SMALL_CALL_BYTES (laid out) and whose logits are at
+// most SMALL_CALL_ELEMENTS (far below THREAD_MIN_ELEMENTS: no thread would share them) runs on a
+// short path: a block kept for it, whole-array copies, no chunk bookkeeping. Small calls (one
+// row scored at a time) are mostly this overhead.
 const SMALL_CALL_BYTES = 16 << 10;
+const SMALL_CALL_ELEMENTS = 4096;
 
 /** runRows for a small call: the arguments' plans made, one chunk, the calling thread. */
 function runSmall(arena: Arena, call: RowCall, plan: ArgPlan[]): void {
