@@ -1,12 +1,24 @@
-// The wasm ABI: pointer-first, counts in elements, then scalars; no managed types.
-// Linear memory is imported and owned by the TypeScript side (src/memory.ts).
+// The wasm ABI: every kernel takes its arguments in one order: pointers to what it reads, then
+// to what it writes (and its scratch), then counts in elements, then scalars; no managed types.
+// Linear memory is imported and owned by the TypeScript side (src/memory.ts); src/kernels.ts
+// is these exports' signatures, generated from this source on every build (scripts/abi.js).
 
-export { lse } from './kernels/lse';
+export { lse } from './kernels/log-sum-exp';
 export { softmax, logSoftmax } from './kernels/softmax';
-export { crossEntropy, crossEntropyRowwise } from './kernels/xent';
-export { crossEntropyRows4 } from './kernels/xent-rows4';
-export { crossEntropyProbs } from './kernels/xent-probs';
+export { crossEntropy, crossEntropyRowwise } from './kernels/cross-entropy';
+export { crossEntropyRows4 } from './kernels/cross-entropy-rows4';
+export { crossEntropyProbs } from './kernels/cross-entropy-probs';
+export { crossEntropyShard, crossEntropyShardGrad } from './kernels/cross-entropy-shard';
+export { binaryCrossEntropy } from './kernels/bce';
+export { sigmoidFocalLoss } from './kernels/focal';
+export { klDivergence } from './kernels/kl';
+export { evaluate, argmaxRows } from './kernels/evaluate';
+export { logProbs } from './kernels/log-probs';
 export { vexp, vexpMinus } from './kernels/vexp';
+export { vlog, vlog1p } from './math/log';
+export { widenF16, widenBf16 } from './kernels/widen';
+export { gemmNT, maddPeak } from './kernels/gemm';
+export { linearLogits, linearHeadGrad, linearHiddenGrad } from './kernels/linear';
 
 /** First byte the TypeScript side may use: everything below holds static data. */
 export function heapBase(): usize {
@@ -17,13 +29,3 @@ export function heapBase(): usize {
 export function simdLevel(): i32 {
   return ASC_FEATURE_RELAXED_SIMD ? 1 : 0;
 }
-export { binaryCrossEntropy } from './kernels/bce';
-export { sigmoidFocalLoss } from './kernels/focal';
-export { klDivergence } from './kernels/kl';
-export { evaluate, argmaxRows } from './kernels/evaluate';
-export { vlog, vlog1p } from './math/log';
-export { widenF16, widenBf16 } from './kernels/widen';
-export { logProbs } from './kernels/log-probs';
-export { crossEntropyShard, crossEntropyShardGrad } from './kernels/xent-shard';
-export { gemmNT, maddPeak } from './kernels/gemm';
-export { linearLogits, linearHeadGrad, linearHiddenGrad } from './kernels/linear';

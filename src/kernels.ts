@@ -1,37 +1,61 @@
-// The exports of the wasm module (assembly/index.ts), typed.
-
-import type { RowKernel } from './runner.js';
+// The wasm module's exports, typed from the AssemblyScript source: written by scripts/abi.js on
+// every `npm run build:wasm`; do not edit. Pointers (usize) are byte addresses in linear memory.
 
 export interface Kernels {
+  /** assembly/index/heapBase */
   heapBase(): number;
+  /** assembly/index/simdLevel */
   simdLevel(): number;
-  lse: RowKernel;
-  softmax: RowKernel;
-  logSoftmax: RowKernel;
-  crossEntropy: RowKernel;
-  /** crossEntropy's two paths, exported for the tests that hold them to each other. */
-  crossEntropyRowwise: RowKernel;
-  crossEntropyRows4: RowKernel;
-  crossEntropyProbs: RowKernel;
-  vexp(x: number, y: number, n: number): void;
-  vexpMinus(x: number, y: number, n: number): void;
-  binaryCrossEntropy: RowKernel;
-  sigmoidFocalLoss: RowKernel;
-  klDivergence: RowKernel;
-  evaluate: RowKernel;
-  vlog(x: number, y: number, n: number): void;
-  vlog1p(x: number, y: number, n: number): void;
-  widenF16(halves: number, floats: number, n: number): void;
-  widenBf16(halves: number, floats: number, n: number): void;
-  logProbs: RowKernel;
-  crossEntropyShard: RowKernel;
-  crossEntropyShardGrad: RowKernel;
-  argmaxRows(x: number, argmax: number, best: number, rows: number, classes: number): void;
-  /** The logits' product alone, for the benchmark (bench/linear.js). */
-  gemmNT(a: number, b: number, bias: number, c: number, m: number, n: number, k: number, ldc: number): void;
-  linearLogits: RowKernel;
-  linearHeadGrad: RowKernel;
-  linearHiddenGrad: RowKernel;
-  /** For the benchmark: the multiply-add rate of this core (see gemm.ts). */
-  maddPeak(n: number): number;
+  /** assembly/kernels/log-sum-exp/lse */
+  lse(x: number /* usize */, out: number /* usize */, rows: number /* i32 */, cols: number /* i32 */): void;
+  /** assembly/kernels/softmax/softmax */
+  softmax(x: number /* usize */, y: number /* usize */, rows: number /* i32 */, cols: number /* i32 */, invT: number /* f32 */): void;
+  /** assembly/kernels/softmax/logSoftmax */
+  logSoftmax(x: number /* usize */, y: number /* usize */, rows: number /* i32 */, cols: number /* i32 */, invT: number /* f32 */): void;
+  /** assembly/kernels/cross-entropy/crossEntropy */
+  crossEntropy(x: number /* usize */, target: number /* usize */, weight: number /* usize */, grad: number /* usize */, losses: number /* usize */, lses: number /* usize */, rows: number /* i32 */, classes: number /* i32 */, ignoreIndex: number /* i32 */, weightSum: number /* f64 */, smoothing: number /* f32 */, zLoss: number /* f32 */, cap: number /* f32 */, ceScale: number /* f64 */, zScale: number /* f64 */): void;
+  /** assembly/kernels/cross-entropy/crossEntropyRowwise */
+  crossEntropyRowwise(x: number /* usize */, target: number /* usize */, weight: number /* usize */, grad: number /* usize */, losses: number /* usize */, lses: number /* usize */, rows: number /* i32 */, classes: number /* i32 */, ignoreIndex: number /* i32 */, weightSum: number /* f64 */, smoothing: number /* f32 */, zLoss: number /* f32 */, cap: number /* f32 */, ceScale: number /* f64 */, zScale: number /* f64 */): void;
+  /** assembly/kernels/cross-entropy-rows4/crossEntropyRows4 */
+  crossEntropyRows4(x: number /* usize */, target: number /* usize */, weight: number /* usize */, grad: number /* usize */, losses: number /* usize */, lses: number /* usize */, rows: number /* i32 */, classes: number /* i32 */, ignoreIndex: number /* i32 */, zLoss: number /* f32 */, ceScale: number /* f64 */, zScale: number /* f64 */): void;
+  /** assembly/kernels/cross-entropy-probs/crossEntropyProbs */
+  crossEntropyProbs(x: number /* usize */, q: number /* usize */, weight: number /* usize */, grad: number /* usize */, losses: number /* usize */, lses: number /* usize */, rows: number /* i32 */, classes: number /* i32 */, smoothing: number /* f32 */, zLoss: number /* f32 */, cap: number /* f32 */, ceScale: number /* f64 */, zScale: number /* f64 */): void;
+  /** assembly/kernels/cross-entropy-shard/crossEntropyShard */
+  crossEntropyShard(x: number /* usize */, target: number /* usize */, weight: number /* usize */, maxes: number /* usize */, sums: number /* usize */, targetLogits: number /* usize */, gaps: number /* usize */, rows: number /* i32 */, classes: number /* i32 */, offset: number /* i32 */, ignoreIndex: number /* i32 */, weightSum: number /* f64 */, cap: number /* f32 */): void;
+  /** assembly/kernels/cross-entropy-shard/crossEntropyShardGrad */
+  crossEntropyShardGrad(x: number /* usize */, target: number /* usize */, weight: number /* usize */, lses: number /* usize */, grad: number /* usize */, rows: number /* i32 */, classes: number /* i32 */, offset: number /* i32 */, totalClasses: number /* i32 */, ignoreIndex: number /* i32 */, weightSum: number /* f64 */, smoothing: number /* f32 */, zLoss: number /* f32 */, cap: number /* f32 */, ceScale: number /* f64 */, zScale: number /* f64 */): void;
+  /** assembly/kernels/bce/binaryCrossEntropy */
+  binaryCrossEntropy(x: number /* usize */, target: number /* usize */, weight: number /* usize */, posWeight: number /* usize */, grad: number /* usize */, losses: number /* usize */, rows: number /* i32 */, cols: number /* i32 */, posWeightScalar: number /* f32 */, scale: number /* f32 */): void;
+  /** assembly/kernels/focal/sigmoidFocalLoss */
+  sigmoidFocalLoss(x: number /* usize */, target: number /* usize */, grad: number /* usize */, losses: number /* usize */, rows: number /* i32 */, cols: number /* i32 */, alphaPos: number /* f32 */, alphaNeg: number /* f32 */, gamma: number /* f32 */, scale: number /* f32 */): void;
+  /** assembly/kernels/kl/klDivergence */
+  klDivergence(s: number /* usize */, t: number /* usize */, grad: number /* usize */, losses: number /* usize */, rows: number /* i32 */, classes: number /* i32 */, invT: number /* f32 */, scale: number /* f32 */): void;
+  /** assembly/kernels/evaluate/evaluate */
+  evaluate(x: number /* usize */, target: number /* usize */, nll: number /* usize */, entropy: number /* usize */, argmax: number /* usize */, topIdx: number /* usize */, topLogp: number /* usize */, rows: number /* i32 */, classes: number /* i32 */, ignoreIndex: number /* i32 */, k: number /* i32 */): void;
+  /** assembly/kernels/evaluate/argmaxRows */
+  argmaxRows(x: number /* usize */, argmax: number /* usize */, best: number /* usize */, rows: number /* i32 */, classes: number /* i32 */): void;
+  /** assembly/kernels/log-probs/logProbs */
+  logProbs(x: number /* usize */, ids: number /* usize */, logprobs: number /* usize */, lses: number /* usize */, rows: number /* i32 */, classes: number /* i32 */, k: number /* i32 */, ignoreIndex: number /* i32 */): void;
+  /** assembly/kernels/vexp/vexp */
+  vexp(x: number /* usize */, y: number /* usize */, n: number /* i32 */): void;
+  /** assembly/kernels/vexp/vexpMinus */
+  vexpMinus(x: number /* usize */, y: number /* usize */, n: number /* i32 */): void;
+  /** assembly/math/log/vlog */
+  vlog(x: number /* usize */, y: number /* usize */, n: number /* i32 */): void;
+  /** assembly/math/log/vlog1p */
+  vlog1p(x: number /* usize */, y: number /* usize */, n: number /* i32 */): void;
+  /** assembly/kernels/widen/widenF16 */
+  widenF16(x: number /* usize */, y: number /* usize */, n: number /* i32 */): void;
+  /** assembly/kernels/widen/widenBf16 */
+  widenBf16(x: number /* usize */, y: number /* usize */, n: number /* i32 */): void;
+  /** assembly/kernels/gemm/gemmNT */
+  gemmNT(a: number /* usize */, b: number /* usize */, bias: number /* usize */, c: number /* usize */, m: number /* i32 */, n: number /* i32 */, k: number /* i32 */, ldc: number /* i32 */): void;
+  /** assembly/kernels/gemm/maddPeak */
+  maddPeak(n: number /* i32 */): number;
+  /** assembly/kernels/linear/linearLogits */
+  linearLogits(x: number /* usize */, head: number /* usize */, bias: number /* usize */, tile: number /* usize */, widened: number /* usize */, n: number /* i32 */, c0: number /* i32 */, c1: number /* i32 */, dim: number /* i32 */, classes: number /* i32 */, chunk: number /* i32 */, dtype: number /* i32 */): void;
+  /** assembly/kernels/linear/linearHeadGrad */
+  linearHeadGrad(tile: number /* usize */, x: number /* usize */, headGrad: number /* usize */, biasGrad: number /* usize */, panel: number /* usize */, packed: number /* usize */, n: number /* i32 */, c0: number /* i32 */, c1: number /* i32 */, dim: number /* i32 */, classes: number /* i32 */, chunk: number /* i32 */): void;
+  /** assembly/kernels/linear/linearHiddenGrad */
+  linearHiddenGrad(tile: number /* usize */, head: number /* usize */, hiddenGrad: number /* usize */, widened: number /* usize */, panel: number /* usize */, packed: number /* usize */, n: number /* i32 */, dim: number /* i32 */, classes: number /* i32 */, chunk: number /* i32 */, dtype: number /* i32 */): void;
 }

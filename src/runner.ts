@@ -9,8 +9,14 @@ import { CHUNK_BYTES, COPY_SHARE, THREAD_MIN_ELEMENTS } from './tuning.js';
 
 type Pointer = number;
 
-/** A kernel of the wasm ABI: pointers, then rows and classes, then scalars. */
+/** A kernel of the wasm ABI (src/kernels.ts): pointers, then rows and classes, then scalars. */
 export type RowKernel = (...args: number[]) => void;
+
+/** The scalars a kernel takes after its `pointers` pointers, rows and classes. */
+export type ScalarsOf<K extends RowKernel, Pointers extends number> =
+  Parameters<K> extends [...Numbers<Pointers>, number, number, ...infer S] ? S : never;
+
+type Numbers<N extends number, T extends number[] = []> = T['length'] extends N ? T : Numbers<N, [...T, number]>;
 
 /**
  * One pointer argument of a row kernel. `name` (the caller's name for an array the caller
@@ -31,17 +37,26 @@ export type Arg =
   /** A null pointer. */
   | { none: true };
 
-export interface RowCall {
+/**
+ * One call of a row kernel: its arguments, one pointer each, then rows and classes and the
+ * scalars, whose number and order the kernel's signature fixes (a mismatch does not compile).
+ */
+export interface RowCall<K extends RowKernel = RowKernel, A extends readonly Arg[] = readonly Arg[]> {
   /** Names the operation in OUT_OF_MEMORY messages. */
   op: string;
-  kernel: RowKernel;
-  args: Arg[];
+  kernel: K;
+  args: A;
   rows: number;
   classes: number;
-  scalars: number[];
+  scalars: ScalarsOf<K, A['length']>;
 }
 
-export function runRows(arena: Arena, call: RowCall): void {
+interface AnyRowCall extends Omit<RowCall, 'scalars'> {
+  scalars: readonly number[];
+}
+
+export function runRows<K extends RowKernel, const A extends readonly Arg[]>(arena: Arena, typed: RowCall<K, A>): void {
+  const call: AnyRowCall = typed as AnyRowCall;
   if (arena.disposed) throw new XentError('DISPOSED', `${call.op}: the engine was disposed during this call`);
   const { rows, classes } = call;
   const memory = arena.memory.buffer;
@@ -128,7 +143,7 @@ const SMALL_CALL_BYTES = 16 << 10;
 const SMALL_CALL_ELEMENTS = 4096;
 
 /** runRows for a small call: the arguments' plans made, one chunk, the calling thread. */
-function runSmall(arena: Arena, call: RowCall, plan: ArgPlan[]): void {
+function runSmall(arena: Arena, call: AnyRowCall, plan: ArgPlan[]): void {
   const { rows } = call;
   const block = arena.smallCallBlock(SMALL_CALL_BYTES);
   {
@@ -172,7 +187,7 @@ function bytesOf(arg: Arg, memory: ArrayBufferLike): { buffer: ArrayBufferLike; 
  * over (in place); any other overlap would have the kernel read what it has already
  * written, so it is refused before anything is written.
  */
-function refuseOverlaps(call: RowCall, memory: ArrayBufferLike): void {
+function refuseOverlaps(call: AnyRowCall, memory: ArrayBufferLike): void {
   const spans = call.args.map((arg) => bytesOf(arg, memory));
   call.args.forEach((arg, w) => {
     const out = spans[w];
@@ -263,7 +278,7 @@ function align16(bytes: number): number {
  */
 function runKernel(
   arena: Arena,
-  call: RowCall,
+  call: AnyRowCall,
   plan: readonly ArgPlan[],
   pointers: number[],
   n: number,
@@ -315,7 +330,7 @@ class ArgPlan {
   ptr: Pointer = 0;
 }
 
-function planArg(arg: Arg, args: Arg[], memory: ArrayBufferLike): ArgPlan {
+function planArg(arg: Arg, args: readonly Arg[], memory: ArrayBufferLike): ArgPlan {
   const plan = new ArgPlan();
   if ('none' in arg) return plan;
   if ('whole' in arg) {

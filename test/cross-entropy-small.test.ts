@@ -1,5 +1,5 @@
 // crossEntropy on short rows: the kernel takes every row four at a time (assembly/kernels/
-// xent-rows4.ts) when classes <= SMALL_CLASSES (256) and there is neither soft-capping nor
+// cross-entropy-rows4.ts) when classes <= SMALL_CLASSES (256) and there is neither soft-capping nor
 // label smoothing; rows % 4 fill a last group whose spare lanes repeat the last row. Checked
 // against the float64 reference for every classes mod 4 and rows mod 4, past the switch-over,
 // against the row-at-a-time kernel (both called directly), and for results
@@ -151,8 +151,8 @@ describe.each(BUILDS)('crossEntropy, short rows four at a time [%s]', (build) =>
           const weight = options.weight === undefined ? 0 : w;
           if (options.weight !== undefined) new Float32Array(memory.buffer, w, classes).set(options.weight);
           const zLoss = options.zLoss ?? 0, scale = options.gradScale ?? 1;
-          if (path === 'rows4') kernels.crossEntropyRows4(x, grad, t, weight, losses, lse, rows, classes, -100, zLoss, scale, scale);
-          else kernels.crossEntropyRowwise(x, grad, t, weight, losses, lse, rows, classes, -100, 0, 0, zLoss, 0, scale, scale);
+          if (path === 'rows4') kernels.crossEntropyRows4(x, t, weight, grad, losses, lse, rows, classes, -100, zLoss, scale, scale);
+          else kernels.crossEntropyRowwise(x, t, weight, grad, losses, lse, rows, classes, -100, 0, 0, zLoss, 0, scale, scale);
           const f32 = (p: number, n: number) => new Float32Array(memory.buffer, p, n).slice();
           return { losses: f32(losses, rows), lse: f32(lse, rows), grad: f32(grad, rows * classes) };
         };

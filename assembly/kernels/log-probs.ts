@@ -1,16 +1,16 @@
-// Log-probabilities of given classes: the two passes of lse.ts per row, then a gather.
+// Log-probabilities of given classes: the two passes of log-sum-exp.ts per row, then a gather.
 
 import { at } from '../math/lanes';
 import { rowMax } from './rmax';
 import { rowSumExp } from './sumexp';
-import { rowHasNaN } from './lse';
+import { rowHasNaN } from './log-sum-exp';
 
 /**
  * For each of `rows` rows of `classes` >= 1 logits x, with m the row max and s =
  * sum_j exp(x[j] - m):
  *   logprobs[r, i] = (x[r, ids[r, i]] - m) - log s   for the k ids of the row,
  *                    -inf where ids[r, i] == ignoreIndex (padding of a ragged list),
- *   lses[r]        = m + log s, as lse.ts gives it (torch.logsumexp, infinite max included).
+ *   lses[r]        = m + log s, as log-sum-exp.ts gives it (torch.logsumexp, infinite max included).
  * A row whose max is infinite has NaN log-probs, as logSoftmax gives them.
  * Preconditions: every id is ignoreIndex or in [0, classes).
  * The difference and the log are taken in f64, so a log-prob near 0 keeps its digits.

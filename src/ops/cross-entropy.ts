@@ -5,7 +5,8 @@ import {
   DEFAULT_IGNORE_INDEX, checkOptionKeys, float32Of, gradOption, integerOption, numberOption,
   reductionOption, sparseTarget, type Shape,
 } from '../options.js';
-import { keepLive, runRows, type Arg } from '../runner.js';
+import type { Kernels } from '../kernels.js';
+import { keepLive, runRows, type Arg, type ScalarsOf } from '../runner.js';
 import { CROSS_ENTROPY_OPTIONS, type CrossEntropyOptions, type CrossEntropyResult } from '../types.js';
 import { readLogits, type EngineContext, type Logits } from './logits.js';
 import { XentError } from '../errors.js';
@@ -85,7 +86,7 @@ export function crossEntropySetting(
 }
 
 /** The scalars that follow the row count and classes in the crossEntropy kernel's arguments. */
-export function kernelScalars(s: CrossEntropySetting): number[] {
+export function kernelScalars(s: CrossEntropySetting): ScalarsOf<Kernels['crossEntropy'], 6> {
   return [s.ignoreIndex, s.weightTotal, s.smoothing, s.zLoss, s.softcap, s.ceScale, s.zScale];
 }
 
@@ -114,7 +115,7 @@ export function crossEntropy(
       op: OP, rows, classes,
       kernel: ctx.kernels.crossEntropy,
       args: [
-        input.arg, gradArg, { read: s.indices, perRow: 1, own: true }, { whole: s.weight },
+        input.arg, { read: s.indices, perRow: 1, own: true }, { whole: s.weight }, gradArg,
         { write: losses, perRow: 1, own: true }, { write: lse, perRow: 1, own: true },
       ],
       scalars: kernelScalars(s),
@@ -124,7 +125,7 @@ export function crossEntropy(
       op: OP, rows, classes,
       kernel: ctx.kernels.crossEntropyProbs,
       args: [
-        input.arg, gradArg, { read: s.probs!, perRow: classes, name: 'target' }, { whole: s.weight },
+        input.arg, { read: s.probs!, perRow: classes, name: 'target' }, { whole: s.weight }, gradArg,
         { write: losses, perRow: 1, own: true }, { write: lse, perRow: 1, own: true },
       ],
       scalars: [s.smoothing, s.zLoss, s.softcap, s.ceScale, s.zScale],

@@ -169,8 +169,8 @@ export function linearCrossEntropy(
           run(arena, kernels.argmaxRows, parts, n * classes, (p) => byRows(p, (r0) => [tile + r0 * classes * 4, base + argmaxAt + (b0 + r0) * 4, base + scratch[p]!.best], [classes]));
         }
         run(arena, kernels.crossEntropy, parts, n * classes, (p) => byRows(p, (r0) => [
-          tile + r0 * classes * 4, backward ? tile + r0 * classes * 4 : 0, base + targetAt + (g0 + b0 + r0) * 4,
-          s.weight === undefined ? 0 : base + weightAt, base + lossesAt + (b0 + r0) * 4, base + lsesAt + (b0 + r0) * 4,
+          tile + r0 * classes * 4, base + targetAt + (g0 + b0 + r0) * 4, s.weight === undefined ? 0 : base + weightAt,
+          backward ? tile + r0 * classes * 4 : 0, base + lossesAt + (b0 + r0) * 4, base + lsesAt + (b0 + r0) * 4,
         ], [classes, ...scalars]));
         if (!backward) continue;
         // The tile now holds G, the logits' gradient: G^T @ hidden into the head's gradient and

@@ -1,7 +1,7 @@
 // Cross-entropy over a vocabulary split by columns: each shard's partial results
 // (crossEntropyShard), their merge into crossEntropy's result for the whole logits
 // (mergeCrossEntropyShards, plain float64 JavaScript, no engine), and each shard's gradient
-// given the merged lse (crossEntropyShardGrad). The algebra is in assembly/kernels/xent-shard.ts.
+// given the merged lse (crossEntropyShardGrad). The algebra is in assembly/kernels/cross-entropy-shard.ts.
 
 import { XentError } from '../errors.js';
 import {
@@ -195,7 +195,7 @@ export function crossEntropyShardGrad(
   runRows(ctx.arena, {
     op,
     kernel: ctx.kernels.crossEntropyShardGrad,
-    args: [input.arg, gradArg, { read: s.target, perRow: 1 }, { whole: g.weight }, { read: asF32(g.lse), perRow: 2 }],
+    args: [input.arg, { read: s.target, perRow: 1 }, { whole: g.weight }, { read: asF32(g.lse), perRow: 2 }, gradArg],
     rows,
     classes,
     scalars: [s.offset, s.totalClasses, s.ignoreIndex, g.weightTotal, s.smoothing, g.zLoss, s.softcap, g.ceScale, g.zScale],
@@ -276,7 +276,7 @@ export function mergeCrossEntropyShards<A extends ArrayLike<number>>(
     const logS = Math.log(s);
     const owner = sorted.find((part) => t < part.offset + part.classes)!;
     const wt = owner.targetWeight[r]!;
-    // lse - v[t] as (m - v[t]) + log s, and the smoothing sum as non-negative terms (xent-shard.ts).
+    // lse - v[t] as (m - v[t]) + log s, and the smoothing sum as non-negative terms (cross-entropy-shard.ts).
     let ce = (1 - eps) * wt * ((m - owner.targetLogit[r]!) + logS);
     if (eps > 0) {
       let spread = 0;

@@ -1,6 +1,6 @@
 // Reference cross-entropy, float64: PyTorch's F.cross_entropy for class-index and
 // probability targets (weights, ignore_index, label smoothing, 'mean' and 'sum'), plus
-// Liger-Kernel's z-loss and soft-capping. Stage by stage as in assembly/kernels/xent.ts.
+// Liger-Kernel's z-loss and soft-capping. Stage by stage as in assembly/kernels/cross-entropy.ts.
 
 import { XentError } from '../errors.js';
 import {

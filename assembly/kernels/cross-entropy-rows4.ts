@@ -1,7 +1,7 @@
-// Cross-entropy for short rows, four at a time: the path crossEntropy (xent.ts) takes for
+// Cross-entropy for short rows, four at a time: the path crossEntropy (cross-entropy.ts) takes for
 // classes <= SMALL_CLASSES when there is no soft-capping and no label smoothing.
 //
-// The math of xent.ts with eps = 0 and no cap. Per counted row, with x its logits, t its
+// The math of cross-entropy.ts with eps = 0 and no cap. Per counted row, with x its logits, t its
 // target, m = max_j x[j], e[j] = exp(x[j] - m), s = sum_j e[j] and lse = m + log s:
 //
 //   loss = w[t] ((m - x[t]) + log s)
@@ -34,9 +34,9 @@
 // row +0.
 //
 // Accuracy: sums of e in f32 (V / 4 terms per lane, the reason for SMALL_CLASSES' bound);
-// the last steps in f32 where xent.ts uses f64: log s to 0.83 ulp (math/log.ts), loss and
+// the last steps in f32 where cross-entropy.ts uses f64: log s to 0.83 ulp (math/log.ts), loss and
 // lse to a few ulp, gradients to a few ulp of the largest. NaN and infinities come out as
-// in xent.ts: a NaN logit or a +inf one, or a row of -inf, make the row's loss and gradient
+// in cross-entropy.ts: a NaN logit or a +inf one, or a row of -inf, make the row's loss and gradient
 // NaN; a -inf target logit costs +inf; a -inf elsewhere is a class with probability 0 and
 // gradient 0.
 
@@ -66,15 +66,15 @@ const IOTA = memory.data<i32>([0, 1, 2, 3], 16);
  * 1 <= classes <= SMALL_CLASSES, no cap or smoothing.
  */
 export function crossEntropyRows4(
-  x: usize, grad: usize, target: usize, weight: usize, losses: usize, lses: usize,
+  x: usize, target: usize, weight: usize, grad: usize, losses: usize, lses: usize,
   rows: i32, classes: i32, ignoreIndex: i32, zLoss: f32, ceScale: f64, zScale: f64,
 ): void {
   if (classes >= 4) {
-    if (grad != 0) wideRows(x, grad, target, weight, losses, lses, rows, classes, ignoreIndex, zLoss, ceScale, zScale, true);
-    else wideRows(x, grad, target, weight, losses, lses, rows, classes, ignoreIndex, zLoss, ceScale, zScale, false);
+    if (grad != 0) wideRows(x, target, weight, grad, losses, lses, rows, classes, ignoreIndex, zLoss, ceScale, zScale, true);
+    else wideRows(x, target, weight, grad, losses, lses, rows, classes, ignoreIndex, zLoss, ceScale, zScale, false);
   } else {
-    if (grad != 0) narrowRows(x, grad, target, weight, losses, lses, rows, classes, ignoreIndex, zLoss, ceScale, zScale, true);
-    else narrowRows(x, grad, target, weight, losses, lses, rows, classes, ignoreIndex, zLoss, ceScale, zScale, false);
+    if (grad != 0) narrowRows(x, target, weight, grad, losses, lses, rows, classes, ignoreIndex, zLoss, ceScale, zScale, true);
+    else narrowRows(x, target, weight, grad, losses, lses, rows, classes, ignoreIndex, zLoss, ceScale, zScale, false);
   }
 }
 
@@ -170,7 +170,7 @@ export function crossEntropyRows4(
 /** Rows of classes >= 4, in groups of four; see the header. */
 // @ts-ignore: decorator
 @inline function wideRows(
-  x: usize, grad: usize, target: usize, weight: usize, losses: usize, lses: usize,
+  x: usize, target: usize, weight: usize, grad: usize, losses: usize, lses: usize,
   rows: i32, classes: i32, ignoreIndex: i32, zLoss: f32, ceScale: f64, zScale: f64,
   wantGrad: bool,
 ): void {
@@ -306,7 +306,7 @@ export function crossEntropyRows4(
  */
 // @ts-ignore: decorator
 @inline function narrowRows(
-  x: usize, grad: usize, target: usize, weight: usize, losses: usize, lses: usize,
+  x: usize, target: usize, weight: usize, grad: usize, losses: usize, lses: usize,
   rows: i32, classes: i32, ignoreIndex: i32, zLoss: f32, ceScale: f64, zScale: f64,
   wantGrad: bool,
 ): void {

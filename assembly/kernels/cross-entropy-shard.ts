@@ -3,7 +3,7 @@
 //
 // A shard holds classes [offset, offset + classes) of C = totalClasses. With v the
 // (soft-capped) logits of a row, its target t, class weights w (ones when absent), W the sum
-// of w over all C classes and eps the label smoothing, xent.ts's loss of a row is
+// of w over all C classes and eps the label smoothing, cross-entropy.ts's loss of a row is
 //
 //   (1 - eps) w[t] (lse - v[t]) + (eps / C) sum_c w[c] (lse - v[c])
 //
@@ -14,14 +14,14 @@
 //   sum_c w[c] (lse - v[c]) = sum_i [gap_i + W_i ((M - m_i) + log S)],
 //   gap_i = sum_{c in shard i} w[c] (m_i - v[c]),  W_i = sum_{c in shard i} w[c],
 //
-// every term >= 0, so nothing cancels. The gradient of a column is xent.ts's, with
+// every term >= 0, so nothing cancels. The gradient of a column is cross-entropy.ts's, with
 // p[j] = exp(v[j] - lse) from the merged lse instead of this shard's own sum.
 
 import { at } from '../math/lanes';
 import { softcapScalar, softcapSlopeScalar } from '../math/tanh';
 import { rowMax } from './rmax';
 import { gapSum, rowSumExp } from './sumexp';
-import { gradRow, sumExpPass } from './xent';
+import { gradRow, sumExpPass } from './cross-entropy';
 
 /** Address of the i-th f64 after p. */
 // @ts-ignore: decorator
@@ -73,7 +73,7 @@ export function crossEntropyShard(
 /**
  * The gradient of the loss with respect to the shard's logits x (`rows` x `classes`, columns
  * [offset, offset + classes) of totalClasses), given each row's lse over all classes in lses
- * (f64). As xent.ts, with p[j] = exp(v[j] - lse):
+ * (f64). As cross-entropy.ts, with p[j] = exp(v[j] - lse):
  *
  *   g[j] = (ceScale ((1 - eps) w[t] + eps W / C) + zScale 2 zLoss lse) p[j] - ceScale (eps / C) w[j]
  *          - ceScale (1 - eps) w[t]   (j = t only),   times dv/dx[j] with soft-capping.
@@ -85,7 +85,7 @@ export function crossEntropyShard(
  * which does not cancel when p[t] is near 1. Ignored rows get zeros. grad may equal x.
  */
 export function crossEntropyShardGrad(
-  x: usize, grad: usize, target: usize, weight: usize, lses: usize,
+  x: usize, target: usize, weight: usize, lses: usize, grad: usize,
   rows: i32, classes: i32, offset: i32, totalClasses: i32, ignoreIndex: i32, weightSum: f64,
   smoothing: f32, zLoss: f32, cap: f32, ceScale: f64, zScale: f64,
 ): void {
@@ -111,7 +111,7 @@ export function crossEntropyShardGrad(
     const c = ceScale * (1 - eps) * wt;
     const b = ceScale * eps / totalClasses;
     const z = zLoss != 0 ? zScale * 2 * <f64>zLoss * lse : 0;
-    // e[j] = exp(v[j] - hi) stored to g, as pass 2 of xent.ts (recomputed there when capped).
+    // e[j] = exp(v[j] - hi) stored to g, as pass 2 of cross-entropy.ts (recomputed there when capped).
     if (!capped) rowSumExp(row, g, 0, classes, hi, 1, cap, true, false, false, false);
     gradRow(row, g, slice, classes, <f32>((c + b * weightSum + z) * Math.exp(-lo)), <f32>b, hi, cap, capped, smooth, weighted);
     if (!inShard) continue;

@@ -7,7 +7,7 @@
 //
 // (the caller adds the z-loss term zLoss lse^2 to each row's loss, from lses)
 //
-// times 1 - (v / cap)^2 with soft-capping, as in xent.ts. A has only terms >= 0 (for w >= 0),
+// times 1 - (v / cap)^2 with soft-capping, as in cross-entropy.ts. A has only terms >= 0 (for w >= 0),
 // so huge logits keep their digits.
 
 import { at, hsum } from '../math/lanes';
@@ -28,7 +28,7 @@ let targetMass: f64 = 0;
  * (grad may equal x). weight = 0 means no class weights; cap = 0 means no soft-capping.
  */
 export function crossEntropyProbs(
-  x: usize, grad: usize, q: usize, weight: usize, losses: usize, lses: usize,
+  x: usize, q: usize, weight: usize, grad: usize, losses: usize, lses: usize,
   rows: i32, classes: i32, smoothing: f32, zLoss: f32, cap: f32, ceScale: f64, zScale: f64,
 ): void {
   const wantGrad = grad != 0, capped = cap > 0;

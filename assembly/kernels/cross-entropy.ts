@@ -27,7 +27,7 @@ import { softcap, softcapScalar, softcapSlope, softcapSlopeScalar } from '../mat
 import { rowMax } from './rmax';
 import { rowSum, rowSumExp, gapSum } from './sumexp';
 import { scaleRow } from './softmax';
-import { crossEntropyRows4, SMALL_CLASSES } from './xent-rows4';
+import { crossEntropyRows4, SMALL_CLASSES } from './cross-entropy-rows4';
 
 /**
  * Cross-entropy of `rows` rows of `classes` logits x against int32 targets.
@@ -35,23 +35,23 @@ import { crossEntropyRows4, SMALL_CLASSES } from './xent-rows4';
  * to grad when grad != 0 (grad may equal x: in place). weight = 0 means no class weights.
  * Preconditions: targets are ignoreIndex or in [0, classes); cap = 0 means no soft-capping.
  * Rows of up to SMALL_CLASSES classes without soft-capping or smoothing go four at a time
- * (xent-rows4.ts), the others one at a time (crossEntropyRowwise).
+ * (cross-entropy-rows4.ts), the others one at a time (crossEntropyRowwise).
  */
 export function crossEntropy(
-  x: usize, grad: usize, target: usize, weight: usize, losses: usize, lses: usize,
+  x: usize, target: usize, weight: usize, grad: usize, losses: usize, lses: usize,
   rows: i32, classes: i32, ignoreIndex: i32, weightSum: f64,
   smoothing: f32, zLoss: f32, cap: f32, ceScale: f64, zScale: f64,
 ): void {
   if (classes <= SMALL_CLASSES && cap <= 0 && smoothing <= 0) {
-    crossEntropyRows4(x, grad, target, weight, losses, lses, rows, classes, ignoreIndex, zLoss, ceScale, zScale);
+    crossEntropyRows4(x, target, weight, grad, losses, lses, rows, classes, ignoreIndex, zLoss, ceScale, zScale);
   } else {
-    crossEntropyRowwise(x, grad, target, weight, losses, lses, rows, classes, ignoreIndex, weightSum, smoothing, zLoss, cap, ceScale, zScale);
+    crossEntropyRowwise(x, target, weight, grad, losses, lses, rows, classes, ignoreIndex, weightSum, smoothing, zLoss, cap, ceScale, zScale);
   }
 }
 
 /** crossEntropy one row at a time, for any row; arguments as crossEntropy's. */
 export function crossEntropyRowwise(
-  x: usize, grad: usize, target: usize, weight: usize, losses: usize, lses: usize,
+  x: usize, target: usize, weight: usize, grad: usize, losses: usize, lses: usize,
   rows: i32, classes: i32, ignoreIndex: i32, weightSum: f64,
   smoothing: f32, zLoss: f32, cap: f32, ceScale: f64, zScale: f64,
 ): void {
