@@ -14,7 +14,7 @@ import { at, hsum } from '../math/lanes';
 import { expMinus, expMinusScalar } from '../math/exp';
 import { softcap, softcapScalar, softcapSlope, softcapSlopeScalar } from '../math/tanh';
 import { rowMax } from './rmax';
-import { rowSumExp } from './sumexp';
+import { rowSumExp, SumExp } from './sumexp';
 
 // @ts-ignore: decorator
 @inline const TARGET_BLOCK = 256;
@@ -47,9 +47,9 @@ export function crossEntropyProbs(
     const gapTotal = targetPass(row, qr, weight, classes, m, keep, uniform, cap, capped);
     const mass = targetMass;
     let s: f64;
-    if (capped) s = rowSumExp(row, 0, 0, classes, m, 1, cap, false, false, false, true);
-    else if (wantGrad) s = rowSumExp(row, g, 0, classes, m, 1, cap, true, false, false, false);
-    else s = rowSumExp(row, 0, 0, classes, m, 1, cap, false, false, false, false);
+    if (capped) s = rowSumExp(row, 0, 0, classes, m, 1, cap, SumExp.CAPPED);
+    else if (wantGrad) s = rowSumExp(row, g, 0, classes, m, 1, cap, SumExp.STORE);
+    else s = rowSumExp(row, 0, 0, classes, m, 1, cap, SumExp.PLAIN);
     const logS = Math.log(s);
     const lse = <f64>m + logS;
     let loss = gapTotal + mass * logS;

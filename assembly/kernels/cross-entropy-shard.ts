@@ -20,7 +20,7 @@
 import { at } from '../math/lanes';
 import { softcapScalar, softcapSlopeScalar } from '../math/tanh';
 import { rowMax } from './rmax';
-import { gapSum, rowSumExp } from './sumexp';
+import { gapSum, rowSumExp, SumExp } from './sumexp';
 import { gradRow, sumExpPass } from './cross-entropy';
 
 /** Address of the i-th f64 after p. */
@@ -112,7 +112,7 @@ export function crossEntropyShardGrad(
     const b = ceScale * eps / totalClasses;
     const z = zLoss != 0 ? zScale * 2 * <f64>zLoss * lse : 0;
     // e[j] = exp(v[j] - hi) stored to g, as pass 2 of cross-entropy.ts (recomputed there when capped).
-    if (!capped) rowSumExp(row, g, 0, classes, hi, 1, cap, true, false, false, false);
+    if (!capped) rowSumExp(row, g, 0, classes, hi, 1, cap, SumExp.STORE);
     gradRow(row, g, slice, classes, <f32>((c + b * weightSum + z) * Math.exp(-lo)), <f32>b, hi, cap, capped, smooth, weighted);
     if (!inShard) continue;
     // (c + b W + z) p[t] - c - b w[t] = b (W p[t] - w[t]) + z p[t] - c (1 - p[t])

@@ -25,7 +25,7 @@ import { at } from '../math/lanes';
 import { expMinus, expMinusScalar } from '../math/exp';
 import { softcap, softcapScalar, softcapSlope, softcapSlopeScalar } from '../math/tanh';
 import { rowMax } from './rmax';
-import { rowSum, rowSumExp, gapSum } from './sumexp';
+import { rowSum, rowSumExp, SumExp, gapSum } from './sumexp';
 import { scaleRow } from './softmax';
 import { crossEntropyRows4, SMALL_CLASSES } from './cross-entropy-rows4';
 
@@ -122,30 +122,30 @@ function othersSum(u: usize, n: i32, t: i32, s: f64, et: f64, m: f32, cap: f32, 
   if (rest >= s * CANCELLATION_SHARE) return rest;
   const after = at(u, t + 1);
   if (capped) {
-    return rowSumExp(u, 0, 0, t, m, 1, cap, false, false, false, true)
-         + rowSumExp(after, 0, 0, n - t - 1, m, 1, cap, false, false, false, true);
+    return rowSumExp(u, 0, 0, t, m, 1, cap, SumExp.CAPPED)
+         + rowSumExp(after, 0, 0, n - t - 1, m, 1, cap, SumExp.CAPPED);
   }
   return rowSum(u, t) + rowSum(after, n - t - 1);
 }
 
-/** rowSumExp with its flags turned into compile-time constants, one branch per use. */
+/** rowSumExp with run-time choices turned into its compile-time flags, one branch per use. */
 export function sumExpPass(
   v: usize, y: usize, weight: usize, n: i32, m: f32, cap: f32,
   store: bool, smooth: bool, weighted: bool, capped: bool,
 ): f64 {
   if (capped) {
-    if (!smooth) return rowSumExp(v, y, weight, n, m, 1, cap, false, false, false, true);
-    if (weighted) return rowSumExp(v, y, weight, n, m, 1, cap, false, true, true, true);
-    return rowSumExp(v, y, weight, n, m, 1, cap, false, true, false, true);
+    if (!smooth) return rowSumExp(v, y, weight, n, m, 1, cap, SumExp.CAPPED);
+    if (weighted) return rowSumExp(v, y, weight, n, m, 1, cap, SumExp.GAP | SumExp.WEIGHTED | SumExp.CAPPED);
+    return rowSumExp(v, y, weight, n, m, 1, cap, SumExp.GAP | SumExp.CAPPED);
   }
   if (store) {
-    if (!smooth) return rowSumExp(v, y, weight, n, m, 1, cap, true, false, false, false);
-    if (weighted) return rowSumExp(v, y, weight, n, m, 1, cap, true, true, true, false);
-    return rowSumExp(v, y, weight, n, m, 1, cap, true, true, false, false);
+    if (!smooth) return rowSumExp(v, y, weight, n, m, 1, cap, SumExp.STORE);
+    if (weighted) return rowSumExp(v, y, weight, n, m, 1, cap, SumExp.STORE | SumExp.GAP | SumExp.WEIGHTED);
+    return rowSumExp(v, y, weight, n, m, 1, cap, SumExp.STORE | SumExp.GAP);
   }
-  if (!smooth) return rowSumExp(v, y, weight, n, m, 1, cap, false, false, false, false);
-  if (weighted) return rowSumExp(v, y, weight, n, m, 1, cap, false, true, true, false);
-  return rowSumExp(v, y, weight, n, m, 1, cap, false, true, false, false);
+  if (!smooth) return rowSumExp(v, y, weight, n, m, 1, cap, SumExp.PLAIN);
+  if (weighted) return rowSumExp(v, y, weight, n, m, 1, cap, SumExp.GAP | SumExp.WEIGHTED);
+  return rowSumExp(v, y, weight, n, m, 1, cap, SumExp.GAP);
 }
 
 /**

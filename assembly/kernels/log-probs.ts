@@ -2,7 +2,7 @@
 
 import { at } from '../math/lanes';
 import { rowMax } from './rmax';
-import { rowSumExp } from './sumexp';
+import { rowSumExp, SumExp } from './sumexp';
 import { rowHasNaN } from './log-sum-exp';
 
 /**
@@ -22,7 +22,7 @@ export function logProbs(
   for (let r = 0; r < rows; r++) {
     const row = at(x, r * classes);
     const m = rowMax(row, classes);
-    const s = rowSumExp(row, 0, 0, classes, m, 1, 1, false, false, false, false);
+    const s = rowSumExp(row, 0, 0, classes, m, 1, 1, SumExp.PLAIN);
     const logS = Math.log(s);
     const infinite = Mathf.abs(m) == Infinity;
     store<f32>(at(lses, r), infinite ? (rowHasNaN(row, classes) ? NaN : m) : <f32>(<f64>m + logS));

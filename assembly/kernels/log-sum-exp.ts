@@ -2,7 +2,7 @@
 
 import { at } from '../math/lanes';
 import { rowMax } from './rmax';
-import { rowSumExp } from './sumexp';
+import { rowSumExp, SumExp } from './sumexp';
 
 /**
  * out[r] = log sum_j exp(x[r, j]) for each of `rows` rows of `cols` >= 1 values, shifted by
@@ -17,7 +17,7 @@ export function lse(x: usize, out: usize, rows: i32, cols: i32): void {
     if (Mathf.abs(m) == Infinity) {
       result = rowHasNaN(row, cols) ? NaN : m;
     } else {
-      const s = rowSumExp(row, 0, 0, cols, m, 1, 1, false, false, false, false);
+      const s = rowSumExp(row, 0, 0, cols, m, 1, 1, SumExp.PLAIN);
       result = <f32>(<f64>m + Math.log(s));
     }
     store<f32>(at(out, r), result);

@@ -2,7 +2,7 @@
 
 import { at } from '../math/lanes';
 import { rowMax } from './rmax';
-import { rowSumExp } from './sumexp';
+import { rowSumExp, SumExp } from './sumexp';
 
 /**
  * y[r, j] = exp((x[r, j] - m) / T) / sum_k exp((x[r, k] - m) / T), m the row max, given
@@ -12,7 +12,7 @@ export function softmax(x: usize, y: usize, rows: i32, cols: i32, invT: f32): vo
   for (let r = 0; r < rows; r++) {
     const offset = r * cols;
     const m = rowMax(at(x, offset), cols);
-    const s = rowSumExp(at(x, offset), at(y, offset), 0, cols, m, invT, 1, true, false, false, false);
+    const s = rowSumExp(at(x, offset), at(y, offset), 0, cols, m, invT, 1, SumExp.STORE);
     scaleRow(at(y, offset), cols, <f32>(1 / s));
   }
 }
@@ -25,7 +25,7 @@ export function logSoftmax(x: usize, y: usize, rows: i32, cols: i32, invT: f32):
   for (let r = 0; r < rows; r++) {
     const offset = r * cols;
     const m = rowMax(at(x, offset), cols);
-    const s = rowSumExp(at(x, offset), 0, 0, cols, m, invT, 1, false, false, false, false);
+    const s = rowSumExp(at(x, offset), 0, 0, cols, m, invT, 1, SumExp.PLAIN);
     shiftRow(at(x, offset), at(y, offset), cols, m, invT, <f32>Math.log(s));
   }
 }

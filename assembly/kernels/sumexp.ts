@@ -10,22 +10,39 @@ import { softcap, softcapScalar } from '../math/tanh';
 // @ts-ignore: decorator
 @inline const BLOCK = 1024;
 
-/** The second result of rowSumExp when `gap` is set: sum_i w[i] (shift - v[i]) * scale. */
+/** The second result of rowSumExp with SumExp.GAP: sum_i w[i] (shift - v[i]) * scale. */
 export let gapSum: f64 = 0;
 
+/** What rowSumExp does besides summing: flags, or-ed, a compile-time constant at every call. */
+export namespace SumExp {
+  /** The sum alone. */
+  // @ts-ignore: decorator
+  @inline export const PLAIN: i32 = 0;
+  /** Each term stored to y[i] (y may alias x). */
+  // @ts-ignore: decorator
+  @inline export const STORE: i32 = 1;
+  /** gapSum set as well: sum_i (shift - v[i]) * scale. */
+  // @ts-ignore: decorator
+  @inline export const GAP: i32 = 2;
+  /** With GAP: its terms weighted, w[i] (shift - v[i]) * scale. */
+  // @ts-ignore: decorator
+  @inline export const WEIGHTED: i32 = 4;
+  /** v[i] = cap tanh(x[i] / cap) instead of x[i]. */
+  // @ts-ignore: decorator
+  @inline export const CAPPED: i32 = 8;
+}
+
 /**
- * sum_i exp((v[i] - shift) * scale) over i < n, where v[i] = x[i], or cap tanh(x[i] / cap)
- * when `capped`. Stores each term to y[i] when `storeTerms` (y may alias x).
- * With `gap`, also sets gapSum = sum_i w[i] (shift - v[i]) * scale, w = weight or all ones
- * (`weighted`); its terms are >= 0, so it keeps its digits where a sum of raw logits would not.
- * Preconditions: (v[i] - shift) * scale <= 0 or NaN; scale > 0.
- * The flags are compile-time constants at every call site; the branches fold away.
+ * sum_i exp((v[i] - shift) * scale) over i < n, v[i] = x[i] (or capped, see SumExp), and what
+ * `flags` add. The gap's terms are >= 0, so it keeps its digits where a sum of raw logits
+ * would not. Preconditions: (v[i] - shift) * scale <= 0 or NaN; scale > 0.
  */
 // @ts-ignore: decorator
 @inline export function rowSumExp(
-  x: usize, y: usize, weight: usize, n: i32, shift: f32, scale: f32, cap: f32,
-  storeTerms: bool, gap: bool, weighted: bool, capped: bool,
+  x: usize, y: usize, weight: usize, n: i32, shift: f32, scale: f32, cap: f32, flags: i32,
 ): f64 {
+  const storeTerms = (flags & SumExp.STORE) != 0, gap = (flags & SumExp.GAP) != 0;
+  const weighted = (flags & SumExp.WEIGHTED) != 0, capped = (flags & SumExp.CAPPED) != 0;
   const vshift = f32x4.splat(shift);
   const vscale = f32x4.splat(scale);
   // No multiply by 1: a literal 1 folds this away, and a runtime one is a predictable branch.
