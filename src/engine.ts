@@ -3,7 +3,7 @@
 import { XentError } from './errors.js';
 import type { Kernels } from './kernels.js';
 import { compile, isNode, shippedModule, type SimdLevel, type WasmSource } from './loader.js';
-import { Arena, Tensor } from './memory.js';
+import { Arena, PAGE, Tensor } from './memory.js';
 import { checkOptionKeys, describe, integerOption, numberOption } from './options.js';
 import { crossEntropy } from './ops/cross-entropy.js';
 import { fromTensorLike, type EngineContext, type Logits, type TensorLike } from './ops/logits.js';
@@ -44,7 +44,6 @@ export interface Features {
   sharedMemory: boolean;
 }
 
-const PAGE = 65536;
 
 export async function createEngine(options: EngineOptions = {}): Promise<Engine> {
   const op = 'createEngine';

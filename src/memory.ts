@@ -5,7 +5,9 @@
 import { XentError } from './errors.js';
 import type { WorkerPool } from './threads/pool.js';
 
-const PAGE = 65536;
+/** Bytes in a page of WebAssembly memory. */
+export const PAGE = 65536;
+/** Every block's alignment: a v128 load's natural one. */
 const ALIGN = 16;
 
 interface Block {
@@ -142,7 +144,8 @@ export class Arena {
   }
 }
 
-function align(n: number): number {
+/** n rounded up to ALIGN; by division, not `& ~15`, which wraps past 2 GiB. */
+export function align(n: number): number {
   return Math.ceil(n / ALIGN) * ALIGN;
 }
 

@@ -4,7 +4,7 @@
 // the first kernel call, so an OUT_OF_MEMORY leaves the caller's arrays untouched.
 
 import { XentError } from './errors.js';
-import { Tensor, type Arena } from './memory.js';
+import { Tensor, align, type Arena } from './memory.js';
 import { CHUNK_BYTES, COPY_SHARE, THREAD_MIN_ELEMENTS } from './tuning.js';
 
 type Pointer = number;
@@ -71,10 +71,10 @@ export function runRows<K extends RowKernel, const A extends readonly Arg[]>(are
   let wholeBytes = 0;
   for (const p of plan) {
     if (p.chunked && p.over === undefined) chunkBytesPerRow += p.perRow * (p.halves === undefined ? 4 : 6);
-    if (p.whole !== undefined) wholeBytes += align16(p.whole.byteLength);
+    if (p.whole !== undefined) wholeBytes += align(p.whole.byteLength);
   }
   // Small calls: few elements (no thread would share them) and a few KiB of arrays to copy.
-  const smallBytes = plan.reduce((sum, p) => sum + (p.chunked && p.over === undefined ? align16(rows * p.perRow * 4) : 0), wholeBytes);
+  const smallBytes = plan.reduce((sum, p) => sum + (p.chunked && p.over === undefined ? align(rows * p.perRow * 4) : 0), wholeBytes);
   if (rows * classes <= SMALL_CALL_ELEMENTS && smallBytes <= SMALL_CALL_BYTES && plan.every((p) => p.halves === undefined)) {
     runSmall(arena, call, plan);
     return;
@@ -86,7 +86,7 @@ export function runRows<K extends RowKernel, const A extends readonly Arg[]>(are
   const chunkRows = Math.max(1, Math.min(rows, Math.floor((CHUNK_BYTES * threads) / perRow), Math.floor(spare / perRow)));
   // Each buffer has SKEW_SLACK bytes to spare for `chunkAddress`.
   const bufferBytes = (p: ArgPlan) =>
-    align16(chunkRows * p.perRow * 4 + SKEW_SLACK) + (p.halves === undefined ? 0 : align16(chunkRows * p.perRow * 2 + SKEW_SLACK));
+    align(chunkRows * p.perRow * 4 + SKEW_SLACK) + (p.halves === undefined ? 0 : align(chunkRows * p.perRow * 2 + SKEW_SLACK));
   const setBytes = rows > 0 ? plan.reduce((sum, p) => sum + (p.chunked && p.over === undefined ? bufferBytes(p) : 0), 0) : 0;
   const blockBytes = wholeBytes + sets * setBytes;
   const block = blockBytes === 0 ? 0 : arena.alloc(blockBytes, () => `${call.op} (weights and chunks of ${chunkRows} rows of ${classes} classes)`);
@@ -96,7 +96,7 @@ export function runRows<K extends RowKernel, const A extends readonly Arg[]>(are
       if (p.whole === undefined) continue;
       p.ptr = next;
       arena.f32(next, p.whole.length).set(p.whole);
-      next += align16(p.whole.byteLength);
+      next += align(p.whole.byteLength);
     }
     const buffers: Buffers[] = [];
     for (let set = 0; set < sets; set++) {
@@ -104,7 +104,7 @@ export function runRows<K extends RowKernel, const A extends readonly Arg[]>(are
       plan.forEach((p, k) => {
         if (!p.chunked || p.over !== undefined || rows === 0) return;
         b.ptr[k] = next;
-        b.staging[k] = next + align16(chunkRows * p.perRow * 4 + SKEW_SLACK);
+        b.staging[k] = next + align(chunkRows * p.perRow * 4 + SKEW_SLACK);
         next += bufferBytes(p);
       });
       buffers.push(b);
@@ -154,10 +154,10 @@ function runSmall(arena: Arena, call: AnyRowCall, plan: ArgPlan[]): void {
       if (p.whole !== undefined) {
         words.f32.set(p.whole, next >> 2);
         p.ptr = next;
-        next += align16(p.whole.byteLength);
+        next += align(p.whole.byteLength);
       } else if (p.chunked && p.over === undefined) {
         p.ptr = next;
-        next += align16(rows * p.perRow * 4);
+        next += align(rows * p.perRow * 4);
       }
     }
     for (const p of plan) {
@@ -267,9 +267,6 @@ function skew(host: ArrayBufferView & { BYTES_PER_ELEMENT: number }, first: numb
   return (host.byteOffset + first * host.BYTES_PER_ELEMENT) & 7;
 }
 
-function align16(bytes: number): number {
-  return Math.ceil(bytes / 16) * 16;
-}
 
 /**
  * One kernel call over n rows: on the calling thread alone, or split by rows across the

@@ -11,7 +11,7 @@
 // depend on the memory cap or on the groups.
 
 import { XentError } from '../errors.js';
-import { Tensor, type Arena } from '../memory.js';
+import { Tensor, align, type Arena } from '../memory.js';
 import { checkOptionKeys, describe, float32Of, flatShape } from '../options.js';
 import { checkTensor, keepLive, type RowKernel } from '../runner.js';
 import {
@@ -230,7 +230,7 @@ class Layout {
 
   add(bytes: number): number {
     const at = this.bytes;
-    this.bytes += Math.ceil(bytes / 16) * 16; // not `& ~15`: buffers pass 2 GiB (a 256000 x 2304 head's gradient)
+    this.bytes += align(bytes); // buffers pass 2 GiB (a 256000 x 2304 head's gradient)
     return at;
   }
 }
