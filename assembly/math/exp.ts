@@ -11,34 +11,35 @@
 //   expAny(x)    any x: -inf -> 0, subnormal results rounded correctly, overflow -> +inf,
 //                NaN -> NaN. 2^n is applied in two halves so that n in [-150, 128] works.
 //
-// Constants are exact f32 bit patterns; the decimal value is beside each.
+// Constants are exact f32 bit patterns; beside each, the hex float that XNNPACK's source writes
+// (src/f32-raddstoreexpminusmax/gen/f32-raddstoreexpminusmax-wasmsimd-rr2-p5-*.c), and its decimal value.
 
 // @ts-ignore: decorator
-@inline export const LOG2E: f32 = reinterpret<f32>(0x3FB8AA3B);          // 1.44269502
+@inline export const LOG2E: f32 = reinterpret<f32>(0x3FB8AA3B);          // 0x1.715476p0 = 1.44269502
 // 1.5 * 2^23 + 127: adding it rounds to an integer n and leaves n + 127 in the low
 // mantissa bits, so (bits << 23) is 2^n.
 // @ts-ignore: decorator
-@inline export const MAGIC_BIAS: f32 = reinterpret<f32>(0x4B40007F);     // 12583039
+@inline export const MAGIC_BIAS: f32 = reinterpret<f32>(0x4B40007F);     // 0x1.8000FEp23 = 12583039
 // 1.5 * 2^23 alone: leaves n itself (two's complement) in the low bits.
 // @ts-ignore: decorator
-@inline const ROUND_BIAS: f32 = reinterpret<f32>(0x4B400000);     // 12582912
+@inline const ROUND_BIAS: f32 = reinterpret<f32>(0x4B400000);     // 0x1.8p23 = 12582912
 // @ts-ignore: decorator
-@inline export const MINUS_LN2_HI: f32 = reinterpret<f32>(0xBF317200);   // -0.693145752 (7 low bits zero)
+@inline export const MINUS_LN2_HI: f32 = reinterpret<f32>(0xBF317200);   // -0x1.62E4p-1 = -0.693145752 (7 low bits zero)
 // @ts-ignore: decorator
-@inline export const MINUS_LN2_LO: f32 = reinterpret<f32>(0xB5BFBE8E);   // -1.42860677e-6
+@inline export const MINUS_LN2_LO: f32 = reinterpret<f32>(0xB5BFBE8E);   // -0x1.7F7D1Cp-20 = -1.42860677e-6
 // @ts-ignore: decorator
-@inline const C5: f32 = reinterpret<f32>(0x3C07CFCE);             // 8.28929059e-3
+@inline const C5: f32 = reinterpret<f32>(0x3C07CFCE);             // 0x1.0F9F9Cp-7 = 8.28929059e-3
 // @ts-ignore: decorator
-@inline const C4: f32 = reinterpret<f32>(0x3D2B9D0D);             // 4.18978222e-2
+@inline const C4: f32 = reinterpret<f32>(0x3D2B9D0D);             // 0x1.573A1Ap-5 = 4.18978222e-2
 // @ts-ignore: decorator
-@inline const C3: f32 = reinterpret<f32>(0x3E2AAD40);             // 1.66676521e-1
+@inline const C3: f32 = reinterpret<f32>(0x3E2AAD40);             // 0x1.555A8p-3 = 1.66676521e-1
 // @ts-ignore: decorator
-@inline const C2: f32 = reinterpret<f32>(0x3EFFFEE3);             // 4.99991506e-1
+@inline const C2: f32 = reinterpret<f32>(0x3EFFFEE3);             // 0x1.FFFDC6p-2 = 4.99991506e-1
 // @ts-ignore: decorator
-@inline const C1: f32 = reinterpret<f32>(0x3F7FFFFB);             // 9.99999702e-1
+@inline const C1: f32 = reinterpret<f32>(0x3F7FFFFB);             // 0x1.FFFFF6p-1 = 9.99999702e-1
 // Below this exp(x) is subnormal; expMinus returns 0 there.
 // @ts-ignore: decorator
-@inline const DENORM_CUTOFF: f32 = reinterpret<f32>(0xC2AEAC4F);  // -87.3365402
+@inline const DENORM_CUTOFF: f32 = reinterpret<f32>(0xC2AEAC4F);  // -0x1.5D589Ep6 = -87.3365402
 // expAny clamps its input to [EXP_MIN, EXP_MAX]: exp(-104) rounds to 0 and exp(89) to +inf,
 // and the clamp keeps n inside the range where the two-half scaling is exact.
 // @ts-ignore: decorator

@@ -17,23 +17,24 @@
 //           correctly rounded for over 99% of inputs, 92% of those in [0.5, 2])
 //   log1p   at most 0.79 on [0, 1], the range binary cross-entropy uses; at most 1.2 on
 //           [-0.999, 0), just below 0 (see log1pOf)
-// Constants are exact f32 bit patterns; the decimal value is beside each.
+// Constants are exact f32 bit patterns; beside each, its value as a hex float and in decimal.
+// ln2 and Lg1-Lg4 are musl's (src/math/logf.c: Lg1 = 0xaaaaaa.0p-24 is 0x1.555554p-1).
 
 import { madd, vconst, K } from './exp';
 import { at } from './lanes';
 
 // @ts-ignore: decorator
-@inline const LN2_HI: f32 = reinterpret<f32>(0x3F317180);       // 0.693138123 (low 7 bits zero)
+@inline const LN2_HI: f32 = reinterpret<f32>(0x3F317180);       // 0x1.62E3p-1 = 0.693138123 (low 7 bits zero)
 // @ts-ignore: decorator
-@inline const LN2_LO: f32 = reinterpret<f32>(0x3717F7D1);       // 9.05800061e-6
+@inline const LN2_LO: f32 = reinterpret<f32>(0x3717F7D1);       // 0x1.2FEFA2p-17 = 9.05800061e-6
 // @ts-ignore: decorator
-@inline const LG1: f32 = reinterpret<f32>(0x3F2AAAAA);          // 0.666666627
+@inline const LG1: f32 = reinterpret<f32>(0x3F2AAAAA);          // 0x1.555554p-1 = 0.666666627
 // @ts-ignore: decorator
-@inline const LG2: f32 = reinterpret<f32>(0x3ECCCE13);          // 0.400009722
+@inline const LG2: f32 = reinterpret<f32>(0x3ECCCE13);          // 0x1.999C26p-2 = 0.400009722
 // @ts-ignore: decorator
-@inline const LG3: f32 = reinterpret<f32>(0x3E91E9EE);          // 0.284987867
+@inline const LG3: f32 = reinterpret<f32>(0x3E91E9EE);          // 0x1.23D3DCp-2 = 0.284987867
 // @ts-ignore: decorator
-@inline const LG4: f32 = reinterpret<f32>(0x3E789E26);          // 0.242790788
+@inline const LG4: f32 = reinterpret<f32>(0x3E789E26);          // 0x1.F13C4Cp-3 = 0.242790788
 // 0x3f800000 - 0x3f3504f3: moves [sqrt(2)/2, sqrt(2)) onto one binade of the exponent field.
 // @ts-ignore: decorator
 @inline const SQRT_HALF_OFFSET: i32 = 0x004AFB0D;
@@ -42,9 +43,9 @@ import { at } from './lanes';
 // @ts-ignore: decorator
 @inline const MANTISSA_MASK: i32 = 0x007FFFFF;
 // @ts-ignore: decorator
-@inline const MIN_NORMAL: f32 = reinterpret<f32>(0x00800000);   // 1.17549435e-38
+@inline const MIN_NORMAL: f32 = reinterpret<f32>(0x00800000);   // 0x1.0p-126 = 1.17549435e-38
 // @ts-ignore: decorator
-@inline const TWO_25: f32 = reinterpret<f32>(0x4C000000);       // 33554432
+@inline const TWO_25: f32 = reinterpret<f32>(0x4C000000);       // 0x1.0p25 = 33554432
 
 // Vector constants, loaded from a table as exp.ts does (V8 re-materialises a v128.const on
 // every loop iteration). Entry k holds a constant four times; lconst(k) is its splat. The last
