@@ -5,7 +5,7 @@
 
 import { spawnSync } from 'node:child_process';
 import {
-  cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, realpathSync, rmSync, symlinkSync, truncateSync, writeFileSync,
+  existsSync, mkdtempSync, readFileSync, rmSync, truncateSync, writeFileSync,
 } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -315,29 +315,5 @@ describe('xent command line', () => {
     expect(xent(['--help'])).toMatchObject({ status: 0, stdout: expect.stringMatching(/^usage: xent <command>/) });
     expect(xent(['score', '--help'])).toMatchObject({ status: 0, stdout: expect.stringMatching(/--ignore-index/) });
     expect(xent(['demo', '--help'])).toMatchObject({ status: 0, stdout: expect.stringMatching(/--steps/) });
-    expect(xent(['bench', '--help'])).toMatchObject({ status: 0, stdout: expect.stringMatching(/bench\/run\.js/) });
-  });
-
-  it('xent bench runs bench/run.js with the flags of npm run bench, passing arguments and exit code through', () => {
-    // A copy of the installed layout (bin, dist, build, package.json), first without bench/.
-    const pkg = mkdtempSync(join(dir, 'pkg-'));
-    for (const part of ['bin', 'dist', 'build', 'package.json']) cpSync(join(ROOT, part), join(pkg, part), { recursive: true });
-    symlinkSync(join(ROOT, 'node_modules'), join(pkg, 'node_modules'));
-    const missing = xent(['bench'], pkg);
-    expect(missing.status).toBe(2);
-    expect(missing.stderr.trimEnd().split('\n')).toHaveLength(1);
-    expect(missing.stderr).toMatch(/^xent bench: .*bench\/run\.js: not found: the benchmark suite comes with the source repository/);
-
-    // Then with a stand-in suite that reports how it was started.
-    mkdirSync(join(pkg, 'bench'));
-    writeFileSync(join(pkg, 'bench', 'run.js'), [
-      "console.log(JSON.stringify({ args: process.argv.slice(2), flags: process.execArgv, cwd: process.cwd(), gc: typeof gc }));",
-      'process.exitCode = 3;',
-    ].join('\n'));
-    const ran = xent(['bench', '--quick', '--shapes', '0,3'], pkg);
-    expect(ran.status).toBe(3);
-    const seen = JSON.parse(ran.stdout);
-    expect(seen).toMatchObject({ args: ['--quick', '--shapes', '0,3'], cwd: realpathSync(pkg), gc: 'function' });
-    expect(seen.flags).toContain('--expose-gc');
   });
 });

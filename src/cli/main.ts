@@ -3,7 +3,6 @@
 
 import { readFileSync } from 'node:fs';
 import { XentError } from '../index.js';
-import { BENCH_USAGE, bench } from './bench.js';
 import { DEMO_USAGE, demo } from './demo.js';
 import { EXIT_USAGE, InputError, UsageError } from './errors.js';
 import { MERGE_USAGE, merge } from './merge.js';
@@ -15,7 +14,6 @@ const COMMANDS: Record<string, { run: (args: string[]) => Promise<number>; usage
   'score-model': { run: scoreModel, usage: SCORE_MODEL_USAGE },
   merge: { run: merge, usage: MERGE_USAGE },
   demo: { run: demo, usage: DEMO_USAGE },
-  bench: { run: bench, usage: BENCH_USAGE },
 };
 
 export const USAGE = `usage: xent <command> [options]
@@ -26,7 +24,6 @@ commands:
                            run a character-level language model (ONNX) over a text and score it
   merge STATE...           the report of pieces scored apart with score --state
   demo                     train a small character-level language model with xent
-  bench                    run the benchmark suite
 
 'xent <command> --help' describes a command's options.`;
 
