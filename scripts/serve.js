@@ -3,9 +3,10 @@
 //
 //   node scripts/serve.js [--port 8080] [--host 127.0.0.1] [--root DIR] [--not-isolated]
 //
-// Without --root it serves this repository's examples/, dist/, build/, data/ and onnxruntime-web's
-// dist/ (and nothing else), so that examples/browser/ can import ../../dist/index.js, which finds
-// ../build/*.wasm by URL, and examples/rank/ can load the model and ONNX Runtime.
+// Without --root it serves this repository's examples/, dist/, build/, data/, bench/ and
+// onnxruntime-web's dist/ (and nothing else), so that examples/browser/ can import
+// ../../dist/index.js, which finds ../build/*.wasm by URL, and the benchmark's plain-JavaScript
+// contender, and examples/rank/ can load the model and ONNX Runtime.
 // With --root it serves everything under DIR (a `vite build` output, say).
 //
 // Every response carries COOP/COEP, so pages are cross-origin isolated (SharedArrayBuffer, and
@@ -48,9 +49,10 @@ const COMMON = {
 
 /**
  * What the demo server serves of this repository: the pages, the package, the character model
- * of examples/rank/, and onnxruntime-web's build (that page runs the model with it).
+ * of examples/rank/, the benchmark's plain-JavaScript contender, and onnxruntime-web's build
+ * (examples/rank/ runs the model with it).
  */
-const SERVED = ['examples', 'dist', 'build', 'data', 'node_modules/onnxruntime-web/dist'];
+const SERVED = ['examples', 'dist', 'build', 'data', 'bench', 'node_modules/onnxruntime-web/dist'];
 
 /**
  * Starts the server. `only` limits it to these folders of `root`; `index` is where

@@ -2,7 +2,7 @@
 // Plain ES modules: `xent` comes from the import map in index.html (dist/index.js).
 
 import { createEngine } from 'xent';
-import { plainCrossEntropy } from './plain.js';
+import { plainCrossEntropy } from '../../bench/plain-js.js';
 
 const $ = (selector) => document.querySelector(selector);
 
