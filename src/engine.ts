@@ -173,21 +173,24 @@ export class Engine {
 
   /** @internal the memory of a live engine */
   get arena(): Arena {
+    this.#refuseDisposed();
+    return this.#arena!;
+  }
+
+  #refuseDisposed(): void {
     if (this.#arena === undefined) {
       throw new XentError('DISPOSED', 'this engine was disposed; create a new one with createEngine');
     }
-    return this.#arena;
   }
 
   /** A rows x cols f32 matrix in engine memory; ops read and write it without copies. */
   tensor(rows: number, cols: number): Tensor {
-    const arena = this.arena;
+    this.#refuseDisposed();
     for (const [name, n] of [['rows', rows], ['cols', cols]] as const) {
       if (!Number.isInteger(n) || n < (name === 'rows' ? 0 : 1)) {
         throw new XentError('SHAPE_MISMATCH', `tensor: ${name} must be an integer >= ${name === 'rows' ? 0 : 1}, got ${describe(n)}`);
       }
     }
-    void arena;
     return new Tensor(this, rows, cols);
   }
 
@@ -285,7 +288,7 @@ export class Engine {
 
   /** A streaming evaluation over any number of batches: see Evaluator. */
   evaluator(options?: EvaluatorOptions): Evaluator {
-    void this.arena; // throws DISPOSED
+    this.#refuseDisposed();
     return new Evaluator((fn) => this.#call(fn), options);
   }
 
