@@ -3,7 +3,7 @@
 // expected.
 
 import { XentError } from './errors.js';
-import type { SequenceOptions } from './types.js';
+import type { CrossEntropyShardGradOptions, CrossEntropyShardOptions, SequenceOptions } from './types.js';
 
 export type Reduction = 'mean' | 'sum';
 
@@ -316,4 +316,136 @@ export function describe(value: unknown): string {
 
 function normalize(name: string): string {
   return name.toLowerCase().replace(/[_-]/g, '');
+}
+
+/** ids as an Int32Array of rows * k class indices (each in [0, classes) or ignoreIndex), and k. */
+export function tokenIds(op: string, ids: unknown, shape: Shape, ignoreIndex: number): { ids: Int32Array; k: number } {
+  if (!(ids instanceof Int32Array || Array.isArray(ids))) {
+    throw new XentError('SHAPE_MISMATCH', `${op}: ids must be an Int32Array or number[] of rows * k class indices, got ${describe(ids)}`);
+  }
+  const { rows } = shape;
+  const k = rows === 0 ? (ids.length === 0 ? 0 : NaN) : ids.length / rows;
+  if (!Number.isInteger(k)) {
+    throw new XentError(
+      'SHAPE_MISMATCH',
+      `${op}: ids has ${ids.length} entries, which is not the same number for each of ${rows} rows` +
+        ' (pad ragged lists with ignoreIndex)',
+    );
+  }
+  return { ids: sparseTarget(op, ids, { rows: ids.length, classes: shape.classes }, ignoreIndex, 'ids'), k };
+}
+
+/** What crossEntropyShard and crossEntropyShardGrad read of their options, checked. */
+export interface ShardSetting {
+  offset: number;
+  totalClasses: number;
+  ignoreIndex: number;
+  /** The targets, in [0, totalClasses) or ignoreIndex. */
+  target: Int32Array;
+  smoothing: number;
+  /** 0: no soft-capping. */
+  softcap: number;
+}
+
+export function shardSetting(
+  op: string,
+  shape: Shape,
+  target: unknown,
+  options: CrossEntropyShardOptions | CrossEntropyShardGradOptions,
+): ShardSetting {
+  const { classes } = shape;
+  const totalClasses = integerOption(op, 'totalClasses', options.totalClasses, NaN);
+  const offset = integerOption(op, 'offset', options.offset, NaN);
+  if (!(totalClasses >= 1)) {
+    throw new XentError('BAD_OPTION', `${op}: totalClasses (the classes of the whole vocabulary) must be an integer >= 1, got ${describe(options.totalClasses)}`);
+  }
+  if (!(offset >= 0) || offset + classes > totalClasses) {
+    throw new XentError(
+      'SHAPE_MISMATCH',
+      `${op}: a shard of ${classes} classes at offset ${describe(options.offset)} does not fit in [0, ${totalClasses}) (totalClasses)`,
+    );
+  }
+  const ignoreIndex = integerOption(op, 'ignoreIndex', options.ignoreIndex, DEFAULT_IGNORE_INDEX);
+  return {
+    offset,
+    totalClasses,
+    ignoreIndex,
+    target: sparseTarget(op, target, { rows: shape.rows, classes: totalClasses }, ignoreIndex),
+    smoothing: numberOption(op, 'labelSmoothing', options.labelSmoothing, 0, { min: 0, max: 1 }),
+    softcap: numberOption(op, 'softcap', options.softcap, 0, { min: 0, minOpen: options.softcap !== undefined }),
+  };
+}
+
+/** What crossEntropyShardGrad reads of its options besides the shard's place, checked. */
+export interface ShardGradSetting {
+  /** The whole class-weight vector, or undefined. */
+  weight: Float32Array | undefined;
+  /** Sum of all class weights (totalClasses without weights). */
+  weightTotal: number;
+  lse: Float64Array;
+  grad: Exclude<GradRequest, 'none'>;
+  zLoss: number;
+  /** The reduction's and gradScale's factors of the cross-entropy and z-loss gradients. */
+  ceScale: number;
+  zScale: number;
+}
+
+export function shardGradSetting(
+  op: string,
+  shape: Shape,
+  s: ShardSetting,
+  options: CrossEntropyShardGradOptions,
+): ShardGradSetting {
+  const { rows, classes } = shape;
+  let weight: Float32Array | undefined;
+  if (options.weight !== undefined) {
+    if (options.weight instanceof Float32Array && options.weight.length === classes && classes !== s.totalClasses) {
+      throw new XentError(
+        'SHAPE_MISMATCH',
+        `${op}: weight has ${classes} values (this shard's slice); the gradient needs all ${s.totalClasses} class weights, ` +
+          "since each row's scale is its target's weight, which may sit in another shard",
+      );
+    }
+    weight = float32Of(op, 'weight', options.weight, s.totalClasses);
+  }
+  const lse = options.lse;
+  if (!(lse instanceof Float32Array || lse instanceof Float64Array) || lse.length !== rows) {
+    throw new XentError('SHAPE_MISMATCH', `${op}: lse must be a Float64Array or Float32Array of ${rows} values (one per row, the merge's lse), got ${describe(lse)}`);
+  }
+  let count = 0;
+  let denominator = 0;
+  for (const t of s.target) {
+    if (t === s.ignoreIndex) continue;
+    count += 1;
+    denominator += weight === undefined ? 1 : weight[t]!;
+  }
+  if (options.count !== count) {
+    throw new XentError('SHAPE_MISMATCH', `${op}: count is ${describe(options.count)}, but the target has ${count} rows not ignored (pass the merge's count)`);
+  }
+  const given = options.denominator;
+  if (typeof given !== 'number' || !(Math.abs(given - denominator) <= 1e-6 * Math.max(1, Math.abs(denominator)))) {
+    throw new XentError('BAD_OPTION', `${op}: denominator is ${describe(given)}, but the counted rows' target weights sum to ${denominator} (pass the merge's denominator)`);
+  }
+  const grad = gradOption(op, options.grad, rows * classes);
+  if (grad === 'none') {
+    throw new XentError('BAD_OPTION', `${op}: grad must be true, 'inplace' or a Float32Array to write into, got ${describe(options.grad)}`);
+  }
+  const mean = reductionOption(op, options.reduction, ['mean', 'sum'] as const, 'mean') === 'mean';
+  const gradScale = numberOption(op, 'gradScale', options.gradScale, 1);
+  return {
+    weight,
+    weightTotal: weight === undefined ? s.totalClasses : weightTotal(weight),
+    lse: lse instanceof Float64Array ? lse : Float64Array.from(lse),
+    grad,
+    zLoss: numberOption(op, 'zLoss', options.zLoss, 0),
+    ceScale: mean ? gradScale / given : gradScale,
+    zScale: mean ? gradScale / count : gradScale,
+  };
+}
+
+/** The sum of class weights, in order. */
+export function weightTotal(weight: Float32Array): number {
+  let total = 0;
+  for (const w of weight) total += w;
+  return total;
 }

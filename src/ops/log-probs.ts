@@ -1,30 +1,12 @@
 // logProbs on the engine: the log-probabilities of given classes, k per row, and each row's
 // lse, in one kernel call per chunk (max, sum of exp, gather): no rows x classes temporary.
 
-import { XentError } from '../errors.js';
-import { DEFAULT_IGNORE_INDEX, checkOptionKeys, describe, integerOption, sparseTarget, type Shape } from '../options.js';
+import { DEFAULT_IGNORE_INDEX, checkOptionKeys, integerOption, tokenIds } from '../options.js';
 import { runRows } from '../runner.js';
 import { LOG_PROBS_OPTIONS, type LogProbsOptions, type LogProbsResult } from '../types.js';
 import { readLogits, type EngineContext, type Logits } from './logits.js';
 
 const OP = 'logProbs';
-
-/** ids as an Int32Array of rows * k class indices (each in [0, classes) or ignoreIndex), and k. */
-export function tokenIds(op: string, ids: unknown, shape: Shape, ignoreIndex: number): { ids: Int32Array; k: number } {
-  if (!(ids instanceof Int32Array || Array.isArray(ids))) {
-    throw new XentError('SHAPE_MISMATCH', `${op}: ids must be an Int32Array or number[] of rows * k class indices, got ${describe(ids)}`);
-  }
-  const { rows } = shape;
-  const k = rows === 0 ? (ids.length === 0 ? 0 : NaN) : ids.length / rows;
-  if (!Number.isInteger(k)) {
-    throw new XentError(
-      'SHAPE_MISMATCH',
-      `${op}: ids has ${ids.length} entries, which is not the same number for each of ${rows} rows` +
-        ' (pad ragged lists with ignoreIndex)',
-    );
-  }
-  return { ids: sparseTarget(op, ids, { rows: ids.length, classes: shape.classes }, ignoreIndex, 'ids'), k };
-}
 
 export function logProbs(
   ctx: EngineContext,

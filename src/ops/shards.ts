@@ -5,8 +5,8 @@
 
 import { XentError } from '../errors.js';
 import {
-  DEFAULT_IGNORE_INDEX, checkOptionKeys, describe, float32Of, gradOption, integerOption, numberOption,
-  reductionOption, sparseTarget, type GradRequest, type Reduction, type Shape,
+  DEFAULT_IGNORE_INDEX, checkOptionKeys, describe, float32Of, integerOption, numberOption, reductionOption,
+  shardGradSetting, shardSetting, weightTotal, type Reduction,
 } from '../options.js';
 import { keepLive, runRows, type Arg } from '../runner.js';
 import {
@@ -16,56 +16,9 @@ import {
 } from '../types.js';
 import { readLogits, type EngineContext, type Logits } from './logits.js';
 
-/** What crossEntropyShard and crossEntropyShardGrad read of their options, checked. */
-export interface ShardSetting {
-  offset: number;
-  totalClasses: number;
-  ignoreIndex: number;
-  /** The targets, in [0, totalClasses) or ignoreIndex. */
-  target: Int32Array;
-  smoothing: number;
-  /** 0: no soft-capping. */
-  softcap: number;
-}
-
-export function shardSetting(
-  op: string,
-  shape: Shape,
-  target: unknown,
-  options: CrossEntropyShardOptions | CrossEntropyShardGradOptions,
-): ShardSetting {
-  const { classes } = shape;
-  const totalClasses = integerOption(op, 'totalClasses', options.totalClasses, NaN);
-  const offset = integerOption(op, 'offset', options.offset, NaN);
-  if (!(totalClasses >= 1)) {
-    throw new XentError('BAD_OPTION', `${op}: totalClasses (the classes of the whole vocabulary) must be an integer >= 1, got ${describe(options.totalClasses)}`);
-  }
-  if (!(offset >= 0) || offset + classes > totalClasses) {
-    throw new XentError(
-      'SHAPE_MISMATCH',
-      `${op}: a shard of ${classes} classes at offset ${describe(options.offset)} does not fit in [0, ${totalClasses}) (totalClasses)`,
-    );
-  }
-  const ignoreIndex = integerOption(op, 'ignoreIndex', options.ignoreIndex, DEFAULT_IGNORE_INDEX);
-  return {
-    offset,
-    totalClasses,
-    ignoreIndex,
-    target: sparseTarget(op, target, { rows: shape.rows, classes: totalClasses }, ignoreIndex),
-    smoothing: numberOption(op, 'labelSmoothing', options.labelSmoothing, 0, { min: 0, max: 1 }),
-    softcap: numberOption(op, 'softcap', options.softcap, 0, { min: 0, minOpen: options.softcap !== undefined }),
-  };
-}
-
 /** A Float32Array over the bytes of a Float64Array: runRows moves f32 values bit for bit. */
 function asF32(a: Float64Array): Float32Array {
   return new Float32Array(a.buffer, a.byteOffset, a.length * 2);
-}
-
-function sum(values: Float32Array): number {
-  let total = 0;
-  for (const v of values) total += v;
-  return total;
 }
 
 export function crossEntropyShard(
@@ -80,7 +33,7 @@ export function crossEntropyShard(
   const { rows, classes } = input.shape;
   const s = shardSetting(op, input.shape, target, options);
   const weight = options.weight === undefined ? undefined : float32Of(op, "weight (this shard's slice)", options.weight, classes);
-  const weightSum = weight === undefined ? classes : sum(weight);
+  const weightSum = weight === undefined ? classes : weightTotal(weight);
   const part: CrossEntropyShardPart = {
     offset: s.offset, classes, totalClasses: s.totalClasses, rows, ignoreIndex: s.ignoreIndex, softcap: s.softcap,
     weighted: weight !== undefined, weightSum, target: Int32Array.from(s.target),
@@ -105,73 +58,6 @@ export function crossEntropyShard(
     if (s.target[r] !== s.ignoreIndex && local >= 0 && local < classes) part.targetWeight[r] = weight?.[local] ?? 1;
   }
   return part;
-}
-
-/** What crossEntropyShardGrad reads of its options besides the shard's place, checked. */
-export interface ShardGradSetting {
-  /** The whole class-weight vector, or undefined. */
-  weight: Float32Array | undefined;
-  /** Sum of all class weights (totalClasses without weights). */
-  weightTotal: number;
-  lse: Float64Array;
-  grad: Exclude<GradRequest, 'none'>;
-  zLoss: number;
-  /** The reduction's and gradScale's factors of the cross-entropy and z-loss gradients. */
-  ceScale: number;
-  zScale: number;
-}
-
-export function shardGradSetting(
-  op: string,
-  shape: Shape,
-  s: ShardSetting,
-  options: CrossEntropyShardGradOptions,
-): ShardGradSetting {
-  const { rows, classes } = shape;
-  let weight: Float32Array | undefined;
-  if (options.weight !== undefined) {
-    if (options.weight instanceof Float32Array && options.weight.length === classes && classes !== s.totalClasses) {
-      throw new XentError(
-        'SHAPE_MISMATCH',
-        `${op}: weight has ${classes} values (this shard's slice); the gradient needs all ${s.totalClasses} class weights, ` +
-          "since each row's scale is its target's weight, which may sit in another shard",
-      );
-    }
-    weight = float32Of(op, 'weight', options.weight, s.totalClasses);
-  }
-  const lse = options.lse;
-  if (!(lse instanceof Float32Array || lse instanceof Float64Array) || lse.length !== rows) {
-    throw new XentError('SHAPE_MISMATCH', `${op}: lse must be a Float64Array or Float32Array of ${rows} values (one per row, the merge's lse), got ${describe(lse)}`);
-  }
-  let count = 0;
-  let denominator = 0;
-  for (const t of s.target) {
-    if (t === s.ignoreIndex) continue;
-    count += 1;
-    denominator += weight === undefined ? 1 : weight[t]!;
-  }
-  if (options.count !== count) {
-    throw new XentError('SHAPE_MISMATCH', `${op}: count is ${describe(options.count)}, but the target has ${count} rows not ignored (pass the merge's count)`);
-  }
-  const given = options.denominator;
-  if (typeof given !== 'number' || !(Math.abs(given - denominator) <= 1e-6 * Math.max(1, Math.abs(denominator)))) {
-    throw new XentError('BAD_OPTION', `${op}: denominator is ${describe(given)}, but the counted rows' target weights sum to ${denominator} (pass the merge's denominator)`);
-  }
-  const grad = gradOption(op, options.grad, rows * classes);
-  if (grad === 'none') {
-    throw new XentError('BAD_OPTION', `${op}: grad must be true, 'inplace' or a Float32Array to write into, got ${describe(options.grad)}`);
-  }
-  const mean = reductionOption(op, options.reduction, ['mean', 'sum'] as const, 'mean') === 'mean';
-  const gradScale = numberOption(op, 'gradScale', options.gradScale, 1);
-  return {
-    weight,
-    weightTotal: weight === undefined ? s.totalClasses : sum(weight),
-    lse: lse instanceof Float64Array ? lse : Float64Array.from(lse),
-    grad,
-    zLoss: numberOption(op, 'zLoss', options.zLoss, 0),
-    ceScale: mean ? gradScale / given : gradScale,
-    zScale: mean ? gradScale / count : gradScale,
-  };
 }
 
 export function crossEntropyShardGrad(

@@ -1,7 +1,6 @@
 // Reference logProbs, float64: log softmax of each row, read at the given classes.
 
-import { DEFAULT_IGNORE_INDEX, checkOptionKeys, integerOption } from '../options.js';
-import { tokenIds } from '../ops/log-probs.js';
+import { DEFAULT_IGNORE_INDEX, checkOptionKeys, integerOption, tokenIds } from '../options.js';
 import { LOG_PROBS_OPTIONS, type LogProbsOptions, type LogProbsResult } from '../types.js';
 import { logitValues, logitsShape, row, rowMax, sumExp, type FloatArray } from './rows.js';
 

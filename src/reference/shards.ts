@@ -2,8 +2,7 @@
 // loops over the shard's columns. The merge is mergeCrossEntropyShards of src/ops/shards.ts,
 // float64 JavaScript already, which takes these parts as well as the engine's.
 
-import { checkOptionKeys, float32Of } from '../options.js';
-import { shardGradSetting, shardSetting } from '../ops/shards.js';
+import { checkOptionKeys, float32Of, shardGradSetting, shardSetting } from '../options.js';
 import {
   CROSS_ENTROPY_SHARD_GRAD_OPTIONS, CROSS_ENTROPY_SHARD_OPTIONS, type CrossEntropyShardGradOptions,
   type CrossEntropyShardOptions, type CrossEntropyShardPart,
