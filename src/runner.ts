@@ -5,7 +5,7 @@
 
 import { XentError } from './errors.js';
 import { Tensor, align, type Arena } from './memory.js';
-import { CHUNK_BYTES, COPY_SHARE, THREAD_MIN_ELEMENTS } from './tuning.js';
+import { CHUNK_BYTES, THREAD_BLOCK_ELEMENTS, THREAD_MIN_ELEMENTS } from './tuning.js';
 
 type Pointer = number;
 
@@ -269,9 +269,10 @@ function skew(host: ArrayBufferView & { BYTES_PER_ELEMENT: number }, first: numb
 
 
 /**
- * One kernel call over n rows: on the calling thread alone, or split by rows across the
- * engine's worker threads, with `alongside` (copies of other chunks) on the calling thread
- * while the workers compute. Rows are independent, so the split changes no result bit.
+ * One kernel call over n rows: on the calling thread alone, or on it and the engine's worker
+ * threads, which claim blocks of rows as they come free (WorkerPool.share), with `alongside`
+ * (copies of other chunks) on the calling thread first. Rows are independent, so how they are
+ * shared out changes no result bit.
  */
 function runKernel(
   arena: Arena,
@@ -283,24 +284,14 @@ function runKernel(
 ): void {
   const { classes, scalars } = call;
   const pool = arena.workers;
-  const parts = pool === undefined || n * classes < THREAD_MIN_ELEMENTS ? 1 : Math.min(pool.size + 1, n);
-  if (parts === 1) {
+  if (pool === undefined || n * classes < THREAD_MIN_ELEMENTS || n === 1) {
     call.kernel(...pointers, n, classes, ...scalars);
     alongside?.();
     return;
   }
-  // The calling thread's part is smaller when it also has copies to make.
-  const ownShare = alongside === undefined ? 1 / parts : Math.max(0, 1 / parts - COPY_SHARE);
-  const bounds = [0, Math.round(ownShare * n)];
-  for (let p = 1; p < parts; p++) bounds.push(bounds[1]! + Math.floor((p * (n - bounds[1]!)) / (parts - 1)));
-  bounds[parts] = n;
-  const args: number[][] = [];
-  for (let p = 0; p < parts; p++) {
-    const first = bounds[p]!;
-    const rows = bounds[p + 1]! - first;
-    args.push([...pointers.map((ptr, k) => (plan[k]!.perRow > 0 ? ptr + first * plan[k]!.perRow * 4 : ptr)), rows, classes, ...scalars]);
-  }
-  pool!.run(call.kernel, args, n * classes, alongside);
+  const strides = plan.map((p) => p.perRow * 4);
+  const block = Math.max(1, Math.ceil(THREAD_BLOCK_ELEMENTS / classes));
+  pool.share(call.kernel, [...pointers, n, classes, ...scalars], strides, pointers.length, block, n * classes, alongside);
 }
 
 /** How one argument reaches the kernel. */

@@ -41,11 +41,12 @@ export const MAX_AUTO_THREADS = 8;
 export const MAX_THREADS = 64;
 
 /**
- * With threads and plain arrays, the calling thread also copies the next chunk in and the
- * last one out while the workers compute; its share of the rows is 1 / threads less this.
- * Chosen with `npm run bench` (copies cost about a quarter of a fused forward + backward).
+ * Threads share a call's rows in blocks of about this many elements, claimed as each thread
+ * comes free: small enough that a thread held up (a busy machine, the calling thread's copies)
+ * leaves little for the others to wait on, large enough that a claim (an atomic add and a
+ * kernel call, well under a microsecond) is lost in the block's work (tens of microseconds).
  */
-export const COPY_SHARE = 0.15;
+export const THREAD_BLOCK_ELEMENTS = 1 << 14;
 
 /**
  * linearCrossEntropy computes the logits of this many bytes of rows at a time (whole rows of

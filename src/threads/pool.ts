@@ -1,5 +1,5 @@
-// The engine's side of its worker threads: starts them over the shared memory, posts one job
-// per worker, runs its own share on the calling thread, and waits for the others. A worker
+// The engine's side of its worker threads: starts them over the shared memory, posts a job
+// to every worker, works on it on the calling thread too, and waits for the others. A worker
 // that fails, or does not answer in time, makes the call throw; the engine then carries on
 // with one thread.
 
@@ -8,7 +8,7 @@ import { isNode } from '../loader.js';
 import type { Arena } from '../memory.js';
 import { SPIN_MS, WORKER_DEADLINE_MS, WORKER_DEADLINE_NS_PER_ELEMENT } from '../tuning.js';
 import {
-  ARGS_OFFSET, DONE, FAILED, IDLE, MAX_ARGS, POSTED, SLOT_BYTES, STOP, kernelNames, spinWhile, type WorkerInit,
+  ARGS_OFFSET, DONE, FAILED, IDLE, MAX_ARGS, POSTED, SLOT_BYTES, STOP, claimRows, kernelNames, spinWhile, type WorkerInit,
 } from './protocol.js';
 
 interface AnyWorker {
@@ -21,6 +21,8 @@ export class WorkerPool {
   private readonly arena: Arena;
   private readonly workers: AnyWorker[];
   private readonly slots: number[];
+  /** The byte address of the int32 counter of the next unclaimed row (claimRows). */
+  private readonly counter: number;
   /** A kernel function of the engine's instance -> its index among the module's exports. */
   private readonly kernelIndex: Map<unknown, number>;
   /** Atomics.wait is refused on a browser page's main thread: spin there instead. */
@@ -28,10 +30,11 @@ export class WorkerPool {
   /** How long a job may take before its worker is taken for dead (see tuning.ts). */
   deadlineMs = WORKER_DEADLINE_MS;
 
-  private constructor(arena: Arena, workers: AnyWorker[], slots: number[], kernels: unknown[]) {
+  private constructor(arena: Arena, workers: AnyWorker[], slots: number[], counter: number, kernels: unknown[]) {
     this.arena = arena;
     this.workers = workers;
     this.slots = slots;
+    this.counter = counter;
     this.size = workers.length;
     this.kernelIndex = new Map(kernels.map((kernel, i) => [kernel, i]));
     this.canBlock = blockingAllowed();
@@ -45,6 +48,7 @@ export class WorkerPool {
     count: number,
   ): Promise<WorkerPool> {
     const slots = Array.from({ length: count }, () => arena.alloc(SLOT_BYTES, 'worker job slots'));
+    const counter = arena.alloc(16, 'the row counter of worker jobs');
     const started = await Promise.allSettled(slots.map((slot) => spawn({ module, memory: arena.memory, slot })));
     const failure = started.find((s) => s.status === 'rejected');
     if (failure) {
@@ -52,7 +56,7 @@ export class WorkerPool {
       throw failure.reason;
     }
     const workers = started.map((s) => (s as PromiseFulfilledResult<AnyWorker>).value);
-    return new WorkerPool(arena, workers, slots, kernelNames(module).map((name) => exports[name]));
+    return new WorkerPool(arena, workers, slots, counter, kernelNames(module).map((name) => exports[name]));
   }
 
   /**
@@ -61,30 +65,74 @@ export class WorkerPool {
    * all are done. `elements` sizes the deadline.
    */
   run(kernel: (...args: number[]) => unknown, parts: number[][], elements: number, alongside?: () => void): void {
-    const index = this.kernelIndex.get(kernel);
-    if (index === undefined) throw new Error('xent: that kernel is not an export of the module');
-    for (let w = 1; w < parts.length; w++) {
-      const args = parts[w]!;
-      if (args.length > MAX_ARGS) throw new Error(`xent: a kernel call with more than ${MAX_ARGS} arguments`);
-      const slot = this.slots[w - 1]!;
-      new Float64Array(this.arena.memory.buffer, slot + ARGS_OFFSET, args.length).set(args);
-      const state = this.state(w - 1);
-      state[1] = index;
-      state[2] = args.length;
-      Atomics.store(state, 0, POSTED);
-      Atomics.notify(state, 0);
-    }
-    let failure: unknown;
-    try {
+    const index = this.indexOf(kernel);
+    for (let w = 1; w < parts.length; w++) this.post(w - 1, index, parts[w]!);
+    this.finish(parts.length - 1, elements, () => {
       kernel(...parts[0]!);
       alongside?.();
+    });
+  }
+
+  /**
+   * Runs `kernel` over all rows of `args` (args[rowsAt] of them) on the calling thread and
+   * every worker, each claiming blocks of `block` rows until none is left (claimRows); the
+   * calling thread runs `alongside` first. `elements` sizes the deadline.
+   */
+  share(
+    kernel: (...args: number[]) => unknown,
+    args: number[],
+    strides: number[],
+    rowsAt: number,
+    block: number,
+    elements: number,
+    alongside?: () => void,
+  ): void {
+    const index = this.indexOf(kernel);
+    const counter = new Int32Array(this.arena.memory.buffer, this.counter, 1);
+    Atomics.store(counter, 0, 0);
+    for (let w = 0; w < this.size; w++) this.post(w, index, args, { strides, rowsAt, block });
+    this.finish(this.size, elements, () => {
+      alongside?.();
+      claimRows(kernel, args, strides, rowsAt, block, counter);
+    });
+  }
+
+  private indexOf(kernel: (...args: number[]) => unknown): number {
+    const index = this.kernelIndex.get(kernel);
+    if (index === undefined) throw new Error('xent: that kernel is not an export of the module');
+    return index;
+  }
+
+  /** Writes a job into worker w's slot and wakes it. */
+  private post(w: number, kernel: number, args: number[], blocks?: { strides: number[]; rowsAt: number; block: number }): void {
+    if (args.length > MAX_ARGS) throw new Error(`xent: a kernel call with more than ${MAX_ARGS} arguments`);
+    const slot = this.slots[w]!;
+    new Float64Array(this.arena.memory.buffer, slot + ARGS_OFFSET, args.length).set(args);
+    const state = this.state(w);
+    state[1] = kernel;
+    state[2] = args.length;
+    state[3] = blocks?.block ?? 0;
+    if (blocks !== undefined) {
+      new Float64Array(this.arena.memory.buffer, slot + ARGS_OFFSET + args.length * 8, args.length).set(blocks.strides);
+      state[4] = blocks.rowsAt;
+      state[5] = this.counter;
+    }
+    Atomics.store(state, 0, POSTED);
+    Atomics.notify(state, 0);
+  }
+
+  /** Runs `own` on the calling thread, then waits for the first `workers` workers' jobs. */
+  private finish(workers: number, elements: number, own: () => void): void {
+    let failure: unknown;
+    try {
+      own();
     } catch (error) {
       failure = error;
     }
     const deadline = Date.now() + this.deadlineMs + (elements * WORKER_DEADLINE_NS_PER_ELEMENT) / 1e6;
     const failed: number[] = [];
-    for (let w = 1; w < parts.length; w++) {
-      if (this.waitFor(w - 1, deadline) !== DONE) failed.push(w - 1);
+    for (let w = 0; w < workers; w++) {
+      if (this.waitFor(w, deadline) !== DONE) failed.push(w);
     }
     if (failure !== undefined) throw failure;
     if (this.arena.disposed) throw new XentError('DISPOSED', 'the engine was disposed during this call');
@@ -109,7 +157,7 @@ export class WorkerPool {
   }
 
   private state(worker: number): Int32Array {
-    return new Int32Array(this.arena.memory.buffer, this.slots[worker]!, 3);
+    return new Int32Array(this.arena.memory.buffer, this.slots[worker]!, 6);
   }
 
   /** Waits for a worker's job to end; returns DONE, FAILED, or POSTED if time ran out. */

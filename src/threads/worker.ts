@@ -3,7 +3,7 @@
 // its slot (protocol.ts) until told to stop. It never allocates engine memory: the engine
 // reserves every buffer before it posts a job.
 
-import { ARGS_OFFSET, DONE, FAILED, POSTED, STOP, kernelNames, spinWhile, type WorkerInit } from './protocol.js';
+import { ARGS_OFFSET, DONE, FAILED, POSTED, STOP, claimRows, kernelNames, spinWhile, type WorkerInit } from './protocol.js';
 import { SPIN_MS } from '../tuning.js';
 
 type Port = { postMessage(message: unknown): void };
@@ -15,7 +15,7 @@ function serve({ module, memory, slot }: WorkerInit, port: Port): void {
   port.postMessage('ready');
   for (;;) {
     // Views are made again for every job: growing the memory replaces its buffer.
-    const state = new Int32Array(memory.buffer, slot, 3);
+    const state = new Int32Array(memory.buffer, slot, 6);
     const now = Atomics.load(state, 0);
     if (now === STOP) return;
     if (now !== POSTED) {
@@ -24,10 +24,16 @@ function serve({ module, memory, slot }: WorkerInit, port: Port): void {
       if (!spinWhile(state, now, SPIN_MS)) Atomics.wait(state, 0, now);
       continue;
     }
-    const args = new Float64Array(memory.buffer, slot + ARGS_OFFSET, state[2]!);
+    const count = state[2]!, block = state[3]!;
+    const args = new Float64Array(memory.buffer, slot + ARGS_OFFSET, count);
+    const kernel = kernels[state[1]!]!;
     let outcome = DONE;
     try {
-      kernels[state[1]!]!(...args);
+      if (block === 0) kernel(...args);
+      else {
+        const strides = new Float64Array(memory.buffer, slot + ARGS_OFFSET + count * 8, count);
+        claimRows(kernel, args, strides, state[4]!, block, new Int32Array(memory.buffer, state[5]!, 1));
+      }
     } catch {
       outcome = FAILED;
     }
