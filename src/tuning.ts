@@ -26,10 +26,13 @@ export const WORKER_DEADLINE_NS_PER_ELEMENT = 100;
 /**
  * A thread waiting for a job, or for a worker to finish one, watches for it this long
  * before sleeping in Atomics.wait, whose wake-up takes tens of microseconds: a job's round
- * trip measured 20-28 us (median) sleeping, 1.2-2.2 us spinning (Node 20, this machine). Long
- * enough to span the calling thread's copies between two chunks (0.1-0.7 ms per MiB chunk).
+ * trip measured 20-28 us (median) sleeping, 1.2-2.2 us spinning (Node 20, this machine). Short,
+ * because a spinning thread takes a core from one that works when the machine is busy: with
+ * another process on one of two cores, crossEntropy on 2 threads ran at 0.39-0.57x one
+ * thread's speed spinning 0.5 ms, and at 0.77-1.02x spinning 0.05 ms; idle, both gave
+ * 1.2-1.6x (interleaved in one process, 4096 x 1000 to 65536 x 10, 2026-12-03).
  */
-export const SPIN_MS = 0.5;
+export const SPIN_MS = 0.05;
 
 /** threads: 'auto' uses the machine's cores, at most this many. */
 export const MAX_AUTO_THREADS = 8;
