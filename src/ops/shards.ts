@@ -47,11 +47,11 @@ export function crossEntropyShard(
     args: [
       input.arg, { read: s.target, perRow: 1 }, { whole: weight },
       { write: part.max, perRow: 1 }, { write: asF32(part.sumExp), perRow: 2 }, { write: part.targetLogit, perRow: 1 },
-      part.gap === undefined ? { none: true } : { write: asF32(part.gap), perRow: 2 },
+      part.gap === undefined ? { none: true } : { write: asF32(part.gap), perRow: 2 }, { none: true },
     ],
     rows,
     classes,
-    scalars: [s.offset, s.ignoreIndex, weightSum, s.softcap],
+    scalars: [classes, s.offset, s.ignoreIndex, weightSum, s.softcap],
   });
   for (let r = 0; r < rows; r++) {
     const local = s.target[r]! - s.offset;
@@ -81,10 +81,10 @@ export function crossEntropyShardGrad(
   runRows(ctx.arena, {
     op,
     kernel: ctx.kernels.crossEntropyShardGrad,
-    args: [input.arg, { read: s.target, perRow: 1 }, { whole: g.weight }, { read: asF32(g.lse), perRow: 2 }, gradArg],
+    args: [input.arg, { read: s.target, perRow: 1 }, { whole: g.weight }, { read: asF32(g.lse), perRow: 2 }, { none: true }, { none: true }, { none: true }, gradArg],
     rows,
     classes,
-    scalars: [s.offset, s.totalClasses, s.ignoreIndex, g.weightTotal, s.smoothing, g.zLoss, s.softcap, g.ceScale, g.zScale],
+    scalars: [classes, s.offset, s.totalClasses, s.ignoreIndex, g.weightTotal, s.smoothing, g.zLoss, s.softcap, g.ceScale, g.zScale],
   });
   return { grad: result() };
 }
@@ -148,6 +148,20 @@ export function mergeCrossEntropyShards<A extends ArrayLike<number>>(
   const eps = numberOption(op, 'labelSmoothing', options.labelSmoothing, 0, { min: 0, max: 1 });
   const zCoef = numberOption(op, 'zLoss', options.zLoss, 0);
   const sorted = orderedParts<A>(op, parts, ignoreIndex, eps);
+  return mergeOrderedParts(sorted, { ignoreIndex, smoothing: eps, zLoss: zCoef, mean: reduction === 'mean' });
+}
+
+/**
+ * mergeCrossEntropyShards on parts already checked and ordered by offset. With `apart`, each
+ * row's merged max M and log S (lse = M + log S) are also written there, for
+ * crossEntropyShardGrad's logSums (cross-entropy-columns.ts).
+ */
+export function mergeOrderedParts<A extends ArrayLike<number>>(
+  sorted: readonly CrossEntropyShardPart<A>[],
+  s: { ignoreIndex: number; smoothing: number; zLoss: number; mean: boolean },
+  apart?: { max: Float64Array; logSum: Float64Array },
+): MergedCrossEntropy {
+  const { ignoreIndex, smoothing: eps, zLoss: zCoef } = s;
   const { rows, totalClasses, target } = sorted[0]!;
   const losses = new Float64Array(rows);
   const lse = new Float64Array(rows);
@@ -170,6 +184,10 @@ export function mergeCrossEntropyShards<A extends ArrayLike<number>>(
       ce += (eps / totalClasses) * spread;
     }
     lse[r] = m + logS;
+    if (apart !== undefined) {
+      apart.max[r] = m;
+      apart.logSum[r] = logS;
+    }
     const z = zCoef === 0 ? 0 : zCoef * lse[r]! * lse[r]!;
     losses[r] = ce + z;
     ceSum += ce;
@@ -177,7 +195,7 @@ export function mergeCrossEntropyShards<A extends ArrayLike<number>>(
     count += 1;
     denominator += wt;
   }
-  const mean = reduction === 'mean';
+  const { mean } = s;
   const zLoss = zCoef === 0 ? 0 : mean ? zSum / count : zSum;
   return { loss: (mean ? ceSum / denominator : ceSum) + zLoss, losses, lse, zLoss, count, denominator };
 }
