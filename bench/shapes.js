@@ -1,13 +1,14 @@
 // Shapes shared by the tests and the benchmarks: one table, so that what is timed is what
 // is checked. rows x classes of logits.
 
-/** The benchmark shapes of issue #4 (LM vocabularies and a small-V classifier). */
+/** The benchmark shapes: issue #4's LM vocabularies and small-V classifier, and one row longer than any (#13). */
 export const BENCH_SHAPES = [
   { rows: 8, classes: 128256, label: 'Llama 3 vocab' },
   { rows: 64, classes: 32000, label: 'Llama 2 vocab' },
   { rows: 256, classes: 50257, label: 'GPT-2 vocab' },
   { rows: 4096, classes: 1000, label: 'ImageNet classes' },
   { rows: 65536, classes: 10, label: 'small V' },
+  { rows: 1, classes: 262144, label: 'one long row' },
 ];
 
 /**

@@ -11,6 +11,7 @@ import { CROSS_ENTROPY_OPTIONS, type CrossEntropyOptions, type CrossEntropyResul
 import { readLogits, type EngineContext, type Logits } from './logits.js';
 import { XentError } from '../errors.js';
 import { sumOf } from './sum.js';
+import { crossEntropyColumns } from './cross-entropy-columns.js';
 
 const OP = 'crossEntropy';
 
@@ -119,6 +120,7 @@ export function crossEntropy(
         { write: losses, perRow: 1, own: true }, { write: lse, perRow: 1, own: true },
       ],
       scalars: kernelScalars(s),
+      columns: ctx.arena.workers === undefined ? undefined : crossEntropyColumns(ctx.kernels, s, classes),
     });
   } else {
     runRows(ctx.arena, {
