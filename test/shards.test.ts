@@ -175,6 +175,16 @@ describe.each(BUILDS)('vocabulary shards [%s]', (build) => {
     }
   });
 
+  it('a shard of -inf and NaN makes its rows NaN, as a NaN does in the whole logits', () => {
+    const classes = 40, rowsHere = 2;
+    const logits = makeLogits(rowsHere, classes, 'normal', 53);
+    for (let r = 0; r < rowsHere; r++) logits.fill(-Infinity, r * classes + 32, (r + 1) * classes);
+    logits[35] = NaN; // row 0 only
+    const { merged } = sharded(engine, logits, Int32Array.of(1, 2), classes, [0, 32, 40], {});
+    expect(Number.isNaN(merged.losses[0])).toBe(true);
+    expect(Number.isFinite(merged.losses[1])).toBe(true);
+  });
+
   it('tensors, 16-bit logits, gradients into arrays and in place', () => {
     const classes = 300, rowsHere = 7;
     const logits = makeLogits(rowsHere, classes, 'normal', 61);
