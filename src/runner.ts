@@ -73,8 +73,8 @@ export function runRows<K extends RowKernel, const A extends readonly Arg[]>(are
   if (arena.disposed) throw new XentError('DISPOSED', `${call.op}: the engine was disposed during this call`);
   const { rows, classes } = call;
   const memory = arena.memory.buffer;
-  refuseOverlaps(call, memory);
   const plan = call.args.map((arg) => planArg(arg, call.args, memory));
+  refuseOverlaps(call, plan, memory);
   const threads = 1 + (arena.workers?.size ?? 0);
 
   // One block of engine memory holds the class weights and the chunk buffers of the plain
@@ -189,10 +189,8 @@ function runSmall(arena: Arena, call: AnyRowCall, plan: ArgPlan[]): void {
   }
 }
 
-/** The bytes an argument occupies, in the buffer that holds them. */
-function bytesOf(arg: Arg, memory: ArrayBufferLike): { buffer: ArrayBufferLike; start: number; end: number } | undefined {
-  if ('none' in arg || 'whole' in arg || ('own' in arg && arg.own)) return undefined; // whole arguments are copied before any write
-  const data = 'read' in arg ? arg.read : arg.write;
+/** The bytes of a caller's array or tensor, in the buffer that holds them. */
+function bytesOf(data: ArgPlan['callerData'] & object, memory: ArrayBufferLike): { buffer: ArrayBufferLike; start: number; end: number } {
   if (data instanceof Tensor) return { buffer: memory, start: data.ptr, end: data.ptr + data.rows * data.cols * 4 };
   return { buffer: data.buffer, start: data.byteOffset, end: data.byteOffset + data.byteLength };
 }
@@ -200,24 +198,31 @@ function bytesOf(arg: Arg, memory: ArrayBufferLike): { buffer: ArrayBufferLike; 
 /**
  * An output may share memory with an input only by being exactly the input it is computed
  * over (in place); any other overlap would have the kernel read what it has already
- * written, so it is refused before anything is written.
+ * written, so it is refused before anything is written. Arrays the operation made overlap
+ * nothing, and weights are copied before any write.
  */
-function refuseOverlaps(call: AnyRowCall, memory: ArrayBufferLike): void {
-  const spans = call.args.map((arg) => bytesOf(arg, memory));
-  call.args.forEach((arg, w) => {
-    const out = spans[w];
-    if (!('write' in arg) || out === undefined || out.start === out.end) return;
-    spans.forEach((other, k) => {
-      if (k === w || other === undefined || other.buffer !== out.buffer || other.start >= out.end || out.start >= other.end) return;
-      if (arg.over === k && other.start === out.start && other.end === out.end) return;
+function refuseOverlaps(call: AnyRowCall, plan: readonly ArgPlan[], memory: ArrayBufferLike): void {
+  // Plain loops over the plans, no `in` on the arguments: this runs on every call, and a
+  // small call's whole budget is a microsecond or two.
+  for (let w = 0; w < plan.length; w++) {
+    const written = plan[w]!;
+    if (!written.writes || written.callerData === undefined) continue;
+    const out = bytesOf(written.callerData, memory);
+    if (out.start === out.end) continue;
+    for (let k = 0; k < plan.length; k++) {
+      const data = plan[k]!.callerData;
+      if (k === w || data === undefined) continue;
+      const other = bytesOf(data, memory);
+      if (other.buffer !== out.buffer || other.start >= out.end || out.start >= other.end) continue;
+      if (written.computedOver === k && other.start === out.start && other.end === out.end) continue;
       const name = (a: Arg) => ('name' in a && a.name) || 'a buffer of the call';
       throw new XentError(
         'BAD_OPTION',
-        `${call.op}: ${name(arg)} overlaps ${name(call.args[k]!)} in memory without being the same array; ` +
+        `${call.op}: ${name(call.args[w]!)} overlaps ${name(call.args[k]!)} in memory without being the same array; ` +
           'pass separate arrays (or, for an in-place result, the very same one)',
       );
-    });
-  });
+    }
+  }
 }
 
 /** Where one set of chunk buffers is, per argument. */
@@ -339,6 +344,11 @@ class ArgPlan {
   resident = -1;
   /** Computed in place in the chunk buffer of this argument. */
   over: number | undefined = undefined;
+  /** The caller's array or tensor, which refuseOverlaps checks; not one the operation made. */
+  callerData: Float32Array | Int32Array | Uint16Array | Tensor | undefined = undefined;
+  /** Written by the kernel, and (when given) the argument it may be computed over in place. */
+  writes = false;
+  computedOver: number | undefined = undefined;
   /** 16-bit floats copied into `staging`, then widened into the chunk buffer by `widen`. */
   halves: Uint16Array | undefined = undefined;
   widen: ((halves: number, floats: number, n: number) => void) | undefined = undefined;
@@ -351,29 +361,34 @@ class ArgPlan {
 
 function planArg(arg: Arg, args: readonly Arg[], memory: ArrayBufferLike): ArgPlan {
   const plan = new ArgPlan();
-  if ('none' in arg) return plan;
-  if ('whole' in arg) {
+  // Arrays read and written first: an `in` that finds its key is the cheap one.
+  const reads = 'read' in arg;
+  if (!reads && !('write' in arg)) {
     // A view of engine memory would be detached if the call grows it: copy its few values.
-    plan.whole = arg.whole?.buffer === memory ? arg.whole.slice() : arg.whole;
+    if ('whole' in arg) plan.whole = arg.whole?.buffer === memory ? arg.whole.slice() : arg.whole;
     return plan;
   }
   plan.perRow = arg.perRow;
-  if ('widen' in arg) {
+  if (reads && 'widen' in arg) {
     plan.chunked = true;
-    plan.halves = arg.read;
+    plan.halves = plan.callerData = arg.read;
     plan.widen = arg.widen;
     return plan;
   }
-  const data = 'read' in arg ? arg.read : arg.write;
-  plan.resident = 'own' in arg && arg.own ? -1 : residentPointer(data, memory);
+  const data = reads ? arg.read : arg.write;
+  const own = 'own' in arg && arg.own === true;
+  if (!own) plan.callerData = data;
+  plan.writes = !reads;
+  if (!reads) plan.computedOver = arg.over;
+  plan.resident = own ? -1 : residentPointer(data, memory);
   if (plan.resident >= 0) return plan;
   plan.chunked = true;
-  if ('read' in arg) {
-    plan.source = arg.read as Float32Array | Int32Array;
+  if (reads) {
+    plan.source = data as Float32Array | Int32Array;
     return plan;
   }
-  plan.dest = arg.write as Float32Array;
-  const base = args[arg.over ?? -1];
+  plan.dest = data as Float32Array;
+  const base = arg.over === undefined ? undefined : args[arg.over];
   if (base !== undefined && 'read' in base && ('widen' in base || residentPointer(base.read, memory) < 0)) plan.over = arg.over;
   return plan;
 }
