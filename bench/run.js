@@ -299,6 +299,69 @@ for (const shape of familyShapes) {
   globalThis.gc?.();
 }
 
+// Small calls: one row of 10 logits, as a user scoring one example at a time calls it, in
+// microseconds and in the logits of bulk crossEntropy work (4096 x 1000, plain arrays, fwd+bwd)
+// that take as long. A sample is 100 calls: one call is near the timer's resolution.
+const SMALL_BATCH = 100;
+const small = {};
+{
+  const classes = 10;
+  const { logits, target } = data({ rows: 1, classes });
+  const grad = new Float32Array(classes);
+  const want = reference.crossEntropy(logits, target, { classes, grad: true });
+  for (const withGrad of [false, true]) {
+    const call = () => engines.simd128.crossEntropy(logits, target, { classes, grad: withGrad ? grad : false });
+    if (!(Math.abs(call().loss - want.loss) <= 1e-5 * Math.max(1, want.loss)) || (withGrad && gradientError(grad, want.grad))) {
+      throw new Error('1 x 10 crossEntropy differs from the reference');
+    }
+    const batch = () => {
+      for (let i = 0; i < SMALL_BATCH; i++) call();
+    };
+    small[withGrad ? 'fwd+bwd' : 'forward'] = (median(await samples('1 x 10', batch, benchOptions.time)) * 1000) / SMALL_BATCH;
+  }
+  console.log(`\n1 x 10 crossEntropy: ${small.forward.toFixed(2)} us forward, ${small['fwd+bwd'].toFixed(2)} us fwd+bwd per call`);
+}
+
+// Every row operation on 2 threads against 1, on tensors of 4096 x 1000 (4.1M elements; the
+// gradient into a view of a tensor): what each operation gains from a second thread.
+const scaling = []; // { op, speedup }
+if (engines['simd128 2 threads'] !== undefined && !flags.quick) {
+  const rows = 4096, classes = 1000;
+  const { logits, target } = data({ rows, classes });
+  const unit = logits.map((x) => (x > 1 ? 1 : x < -1 ? 0 : (x + 1) / 2));
+  const teacher = logits.map((x, i) => x + Math.sin(i));
+  const byEngine = ['simd128', 'simd128 2 threads'].map((name) => {
+    const engine = engines[name];
+    const place = (values) => {
+      const t = engine.tensor(rows, classes);
+      t.data.set(values);
+      return t;
+    };
+    const x = place(logits), u = place(unit), q = place(teacher), g = engine.tensor(rows, classes);
+    const ops = {
+      crossEntropy: () => engine.crossEntropy(x, target, { grad: g.data }).loss,
+      binaryCrossEntropy: () => engine.binaryCrossEntropy(x, u.data, { grad: g.data }).loss,
+      sigmoidFocalLoss: () => engine.sigmoidFocalLoss(x, u.data, { grad: g.data }).loss,
+      klDivergence: () => engine.klDivergence(x, q, { grad: g.data }).loss,
+      'evaluate (top-5)': () => engine.evaluate(x, target, { topK: 5 }).loss,
+      logSumExp: () => engine.logSumExp(x)[rows - 1],
+    };
+    return { ops, release: () => [x, u, q, g].forEach((t) => t.free()) };
+  });
+  console.log(`\n2 threads / 1 on tensors, ${rows} x ${classes}`);
+  for (const op of Object.keys(byEngine[0].ops)) {
+    const [a, b] = byEngine.map((e) => e.ops[op]);
+    if (a() !== b()) throw new Error(`${op}: 2 threads give another loss than 1`);
+    const [one, two] = await timeInRounds([
+      { name: `${op} 1 thread`, prepare: () => a },
+      { name: `${op} 2 threads`, prepare: () => b },
+    ]);
+    scaling.push({ op, speedup: one / two });
+    console.log(`  ${op.padEnd(20)} ${(one / two).toFixed(2)}x`);
+  }
+  for (const e of byEngine) e.release();
+}
+
 // Tables: ns per element, then ratios.
 const implNames = [...new Set(results.map((r) => r.impl))];
 const ns = (shape, impl, mode) => results.find((r) => r.shape === shape && r.impl === impl && r.mode === mode)?.ns;
@@ -352,6 +415,21 @@ table(
     })];
   }),
 );
+table(
+  'Small calls: one 1 x 10 crossEntropy call (plain arrays, the gradient into a buffer), and the bulk work it costs as much as',
+  ['mode', 'us per call', 'logits of 4096 x 1000 crossEntropy (same mode)'],
+  ['forward', 'fwd+bwd'].map((mode) => {
+    const bulk = ns(shapes.find((s) => s.rows === 4096 && s.classes === 1000), 'xent simd128', mode);
+    return [mode, fmt(small[mode]), fmt((small[mode] * 1000) / bulk, 0)];
+  }),
+);
+if (scaling.length > 0) {
+  table(
+    'Threads: every row operation, 2 threads / 1, on tensors of 4096 x 1000 (fwd+bwd where there is a gradient)',
+    ['op', '2-thread speed-up'],
+    scaling.map(({ op, speedup }) => [op, fmt(speedup)]),
+  );
+}
 const report = [
   '# Benchmark results',
   '',
