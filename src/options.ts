@@ -81,16 +81,37 @@ export function float32Of(op: string, what: string, value: unknown, length: numb
 }
 
 /**
- * Class indices as an Int32Array, each in [0, classes) or equal to ignoreIndex.
- * Returns the caller's Int32Array itself when it is one (it is only read).
+ * The number of class indices other than ignoreIndex, when each of them is in [0, classes);
+ * else -1 - r for the first row r whose index is neither.
  */
-export function sparseTarget(
+export type CountTargets = (indices: Int32Array, classes: number, ignoreIndex: number) => number;
+
+/** CountTargets in plain JavaScript: the reference's, and the engine's for a few rows. */
+export const countTargets: CountTargets = (indices, classes, ignoreIndex) => {
+  let count = 0;
+  for (let row = 0; row < indices.length; row++) {
+    const t = indices[row]!;
+    if (t === ignoreIndex) continue;
+    if (t < 0 || t >= classes) return -1 - row;
+    count += 1;
+  }
+  return count;
+};
+
+/** Class indices as a private Int32Array, each in [0, classes) or equal to ignoreIndex. */
+export function sparseTarget(op: string, target: unknown, shape: Shape, ignoreIndex: number, what = 'target'): Int32Array {
+  return classTargets(op, target, shape, ignoreIndex, what).indices;
+}
+
+/** sparseTarget with the number of targets not ignored, counted (and checked) by `count`. */
+export function classTargets(
   op: string,
   target: unknown,
   shape: Shape,
   ignoreIndex: number,
   what = 'target',
-): Int32Array {
+  count: CountTargets = countTargets,
+): { indices: Int32Array; count: number } {
   // One private copy, read once: it is what is validated and what the kernel reads, so a
   // target that changes under us (shared memory, a getter) cannot reach the kernel unchecked.
   // The constructor reads an Int32Array through its internal slots, not its own methods.
@@ -118,16 +139,15 @@ export function sparseTarget(
   if (indices.length !== shape.rows) {
     throw new XentError('SHAPE_MISMATCH', `${op}: ${what} has ${indices.length} entries, expected one per row (${shape.rows})`);
   }
-  for (let row = 0; row < indices.length; row++) {
-    const t = indices[row]!;
-    if ((t < 0 || t >= shape.classes) && t !== ignoreIndex) {
-      throw new XentError(
-        'TARGET_OUT_OF_RANGE',
-        `${op}: ${what}[${row}] = ${t} is out of range [0, ${shape.classes}) and is not ignoreIndex (${ignoreIndex})`,
-      );
-    }
+  const counted = count(indices, shape.classes, ignoreIndex);
+  if (counted < 0) {
+    const row = -1 - counted;
+    throw new XentError(
+      'TARGET_OUT_OF_RANGE',
+      `${op}: ${what}[${row}] = ${indices[row]} is out of range [0, ${shape.classes}) and is not ignoreIndex (${ignoreIndex})`,
+    );
   }
-  return indices;
+  return { indices, count: counted };
 }
 
 /**

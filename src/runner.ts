@@ -154,7 +154,7 @@ export function runRows<K extends RowKernel, const A extends readonly Arg[]>(are
 // most SMALL_CALL_ELEMENTS (far below THREAD_MIN_ELEMENTS: no thread would share them) runs on a
 // short path: a block kept for it, whole-array copies, no chunk bookkeeping. Small calls (one
 // row scored at a time) are mostly this overhead.
-const SMALL_CALL_BYTES = 16 << 10;
+export const SMALL_CALL_BYTES = 16 << 10;
 const SMALL_CALL_ELEMENTS = 4096;
 
 /** runRows for a small call: the arguments' plans made, one chunk, the calling thread. */

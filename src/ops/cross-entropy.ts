@@ -3,7 +3,7 @@
 
 import {
   DEFAULT_IGNORE_INDEX, checkOptionKeys, float32Of, gradOption, integerOption, numberOption,
-  reductionOption, sparseTarget, type Shape,
+  reductionOption, classTargets, type CountTargets, type Shape,
 } from '../options.js';
 import type { Kernels } from '../kernels.js';
 import { keepLive, runRows, type Arg, type ScalarsOf } from '../runner.js';
@@ -12,6 +12,7 @@ import { readLogits, type EngineContext, type Logits } from './logits.js';
 import { XentError } from '../errors.js';
 import { sumOf } from './sum.js';
 import { crossEntropyColumns } from './cross-entropy-columns.js';
+import { engineCountTargets } from './class-targets.js';
 
 const OP = 'crossEntropy';
 
@@ -44,7 +45,8 @@ export function crossEntropySetting(
   shape: Shape,
   target: unknown,
   options: Omit<CrossEntropyOptions, 'grad'>,
-  probabilities = target instanceof Float32Array,
+  probabilities: boolean,
+  countInRange: CountTargets,
 ): CrossEntropySetting {
   const { rows, classes } = shape;
   const reduction = reductionOption(op, options.reduction, ['mean', 'sum'] as const, 'mean');
@@ -67,10 +69,7 @@ export function crossEntropySetting(
     count = rows;
     targetWeight = rows;
   } else {
-    indices = sparseTarget(op, target, shape, ignoreIndex);
-    for (let r = 0; r < rows; r++) {
-      if (indices[r] !== ignoreIndex) count += 1;
-    }
+    ({ indices, count } = classTargets(op, target, shape, ignoreIndex, 'target', countInRange));
     targetWeight = weight === undefined ? count : weightOfTargets(indices, weight, ignoreIndex);
   }
   let weightTotal = classes;
@@ -100,7 +99,7 @@ export function crossEntropy(
   checkOptionKeys(OP, options, CROSS_ENTROPY_OPTIONS);
   const input = readLogits(OP, ctx, logits, options.classes, options.dtype);
   const { rows, classes } = input.shape;
-  const s = crossEntropySetting(OP, input.shape, target, options);
+  const s = crossEntropySetting(OP, input.shape, target, options, target instanceof Float32Array, engineCountTargets(ctx));
   const grad = gradOption(OP, options.grad, rows * classes);
   if (grad === 'inplace' && !input.f32) {
     throw new XentError('BAD_OPTION', `${OP}: grad 'inplace' needs f32 logits; ${options.dtype} logits cannot hold the gradient (use grad: true)`);

@@ -20,6 +20,7 @@ import {
 import {
   LINEAR_CROSS_ENTROPY_OPTIONS, type LinearCrossEntropyOptions, type LinearCrossEntropyResult,
 } from '../types.js';
+import { engineCountTargets } from './class-targets.js';
 import { crossEntropySetting, kernelScalars, reduceRows } from './cross-entropy.js';
 import { isTensorLike, type EngineContext } from './logits.js';
 
@@ -63,7 +64,7 @@ export function linearCrossEntropy(
     throw new XentError('SHAPE_MISMATCH', `${OP}: the hidden tensor has ${hiddenInput.cols} columns, expected dim = ${dim} (head.length / classes)`);
   }
   const shape = { rows, classes };
-  const s = crossEntropySetting(OP, shape, target, options, false);
+  const s = crossEntropySetting(OP, shape, target, options, false, engineCountTargets(ctx));
   const bias = options.bias === undefined ? undefined : float32Of(OP, 'bias', options.bias, classes);
   if (options.argmax !== undefined && typeof options.argmax !== 'boolean') {
     throw new XentError('BAD_OPTION', `${OP}: argmax must be true or false, got ${describe(options.argmax)}`);
