@@ -82,13 +82,18 @@ export function runRows<K extends RowKernel, const A extends readonly Arg[]>(are
   // next chunk in (and the last one out) while the workers compute.
   let chunkBytesPerRow = 0;
   let wholeBytes = 0;
+  // Small calls: few elements (no thread would share them) and a few KiB of f32 arrays to copy.
+  let smallBytes = 0;
+  let halves = false;
   for (const p of plan) {
-    if (p.chunked && p.over === undefined) chunkBytesPerRow += p.perRow * (p.halves === undefined ? 4 : 6);
+    if (p.chunked && p.over === undefined) {
+      chunkBytesPerRow += p.perRow * (p.halves === undefined ? 4 : 6);
+      smallBytes += align(rows * p.perRow * 4);
+    }
     if (p.whole !== undefined) wholeBytes += align(p.whole.byteLength);
+    if (p.halves !== undefined) halves = true;
   }
-  // Small calls: few elements (no thread would share them) and a few KiB of arrays to copy.
-  const smallBytes = plan.reduce((sum, p) => sum + (p.chunked && p.over === undefined ? align(rows * p.perRow * 4) : 0), wholeBytes);
-  if (rows * classes <= SMALL_CALL_ELEMENTS && smallBytes <= SMALL_CALL_BYTES && plan.every((p) => p.halves === undefined)) {
+  if (rows * classes <= SMALL_CALL_ELEMENTS && smallBytes + wholeBytes <= SMALL_CALL_BYTES && !halves) {
     runSmall(arena, call, plan);
     return;
   }
@@ -182,10 +187,13 @@ function runSmall(arena: Arena, call: AnyRowCall, plan: ArgPlan[]): void {
       // halves that some arguments carry as f32 pairs) keep every bit.
       if (p.source !== undefined) (p.source instanceof Int32Array ? words.i32 : words.f32).set(p.source, at >> 2);
     }
-    call.kernel(...pointers, rows, call.classes, ...call.scalars);
-    plan.forEach((p, k) => {
-      if (p.dest !== undefined) p.dest.set(words.f32.subarray(pointers[k]! >> 2, (pointers[k]! >> 2) + p.dest.length));
-    });
+    const args = pointers.length;
+    pointers.push(rows, call.classes, ...call.scalars);
+    call.kernel(...pointers);
+    for (let k = 0; k < args; k++) {
+      const dest = plan[k]!.dest;
+      if (dest !== undefined) dest.set(words.f32.subarray(pointers[k]! >> 2, (pointers[k]! >> 2) + dest.length));
+    }
   }
 }
 
