@@ -79,47 +79,64 @@ export function sigmoidFocalLoss(
   const vpos = f32x4.splat(alphaPos), vneg = f32x4.splat(alphaNeg);
   const vgamma = f32x4.splat(gamma), vscale = f32x4.splat(scale);
   let i = 0;
-  for (; i + 16 <= n; i += 16) {
-    focalLanes(x, t, g, l, i, vpos, vneg, vgamma, vscale, mode, wantGrad);
-    focalLanes(x, t, g, l, i + 4, vpos, vneg, vgamma, vscale, mode, wantGrad);
-    focalLanes(x, t, g, l, i + 8, vpos, vneg, vgamma, vscale, mode, wantGrad);
-    focalLanes(x, t, g, l, i + 12, vpos, vneg, vgamma, vscale, mode, wantGrad);
+  for (; i + 16 <= n; i += 16) focalQuad(x, t, g, l, i, vpos, vneg, vgamma, vscale, mode, wantGrad);
+  const one = vconst(K.ONE);
+  for (; i + 4 <= n; i += 4) {
+    const v = v128.load(at(x, i));
+    const e = expMinus(f32x4.neg(f32x4.abs(v)));
+    const u = f32x4.add(one, e);
+    const loss = focalVec(v, v128.load(at(t, i)), e, u, f32x4.div(one, u), vpos, vneg, vgamma, vscale, mode, wantGrad, at(g, i), LOSS);
+    v128.store(at(l, i), loss);
   }
-  for (; i + 4 <= n; i += 4) focalLanes(x, t, g, l, i, vpos, vneg, vgamma, vscale, mode, wantGrad);
   const rest = n - i;
   if (rest == 0) return;
   const zero = f32x4.splat(0);
   const v = gatherTail(at(x, i), rest, zero);
   const vt = gatherTail(at(t, i), rest, zero);
-  scatterTail(at(l, i), rest, focalVec(v, vt, vpos, vneg, vgamma, vscale, mode, false, 0, LOSS));
-  if (wantGrad) scatterTail(at(g, i), rest, focalVec(v, vt, vpos, vneg, vgamma, vscale, mode, true, 0, GRAD));
-}
-
-/** Elements i .. i + 3: stores their losses and gradients. */
-// @ts-ignore: decorator
-@inline function focalLanes(
-  x: usize, t: usize, g: usize, l: usize, i: i32, vpos: v128, vneg: v128, vgamma: v128, vscale: v128,
-  mode: i32, wantGrad: bool,
-): void {
-  const loss = focalVec(v128.load(at(x, i)), v128.load(at(t, i)), vpos, vneg, vgamma, vscale, mode, wantGrad, at(g, i), LOSS);
-  v128.store(at(l, i), loss);
+  const e = expMinus(f32x4.neg(f32x4.abs(v)));
+  const u = f32x4.add(one, e);
+  const h = f32x4.div(one, u);
+  scatterTail(at(l, i), rest, focalVec(v, vt, e, u, h, vpos, vneg, vgamma, vscale, mode, false, 0, LOSS));
+  if (wantGrad) scatterTail(at(g, i), rest, focalVec(v, vt, e, u, h, vpos, vneg, vgamma, vscale, mode, true, 0, GRAD));
 }
 
 /**
- * Four elements of logits v and targets vt: returns their losses and stores their gradients
- * to g when `wantGrad` (out = LOSS), or returns the gradients (out = GRAD).
+ * Elements i .. i + 15, their exps and divisions taken across the four vectors before the
+ * rest of each (as bce.ts's bceQuad), so that four independent chains are in flight together.
+ */
+// @ts-ignore: decorator
+@inline function focalQuad(
+  x: usize, t: usize, g: usize, l: usize, i: i32, vpos: v128, vneg: v128, vgamma: v128, vscale: v128,
+  mode: i32, wantGrad: bool,
+): void {
+  const one = vconst(K.ONE);
+  const px = at(x, i), pt = at(t, i), pg = at(g, i), pl = at(l, i);
+  const v0 = v128.load(px), v1 = v128.load(px, 16), v2 = v128.load(px, 32), v3 = v128.load(px, 48);
+  const e0 = expMinus(f32x4.neg(f32x4.abs(v0))), e1 = expMinus(f32x4.neg(f32x4.abs(v1)));
+  const e2 = expMinus(f32x4.neg(f32x4.abs(v2))), e3 = expMinus(f32x4.neg(f32x4.abs(v3)));
+  const u0 = f32x4.add(one, e0), u1 = f32x4.add(one, e1), u2 = f32x4.add(one, e2), u3 = f32x4.add(one, e3);
+  const h0 = f32x4.div(one, u0), h1 = f32x4.div(one, u1), h2 = f32x4.div(one, u2), h3 = f32x4.div(one, u3);
+  const t0 = v128.load(pt), t1 = v128.load(pt, 16), t2 = v128.load(pt, 32), t3 = v128.load(pt, 48);
+  // Every logit is loaded above: a gradient computed in place (g = x) may now overwrite them.
+  v128.store(pl, focalVec(v0, t0, e0, u0, h0, vpos, vneg, vgamma, vscale, mode, wantGrad, pg, LOSS));
+  v128.store(pl, focalVec(v1, t1, e1, u1, h1, vpos, vneg, vgamma, vscale, mode, wantGrad, pg + 16, LOSS), 16);
+  v128.store(pl, focalVec(v2, t2, e2, u2, h2, vpos, vneg, vgamma, vscale, mode, wantGrad, pg + 32, LOSS), 32);
+  v128.store(pl, focalVec(v3, t3, e3, u3, h3, vpos, vneg, vgamma, vscale, mode, wantGrad, pg + 48, LOSS), 48);
+}
+
+/**
+ * Four elements of logits v and targets vt, given e = exp(-|v|), u = 1 + e and h = 1 / u:
+ * returns their losses and stores their gradients to g when `wantGrad` (out = LOSS), or
+ * returns the gradients (out = GRAD).
  */
 // @ts-ignore: decorator
 @inline function focalVec(
-  v: v128, vt: v128, vpos: v128, vneg: v128, vgamma: v128, vscale: v128, mode: i32, wantGrad: bool,
-  g: usize, out: i32,
+  v: v128, vt: v128, e: v128, u: v128, h: v128, vpos: v128, vneg: v128, vgamma: v128, vscale: v128,
+  mode: i32, wantGrad: bool, g: usize, out: i32,
 ): v128 {
-  // The sigmoids from e = exp(-|x|): p = sigmoid(x), p1 = 1 - p, each without cancellation.
+  // The sigmoids from e: p = sigmoid(x), p1 = 1 - p, each without cancellation.
   const one = vconst(K.ONE);
   const ax = f32x4.abs(v);
-  const e = expMinus(f32x4.neg(ax));
-  const u = f32x4.add(one, e);
-  const h = f32x4.div(one, u);
   const r = f32x4.mul(e, h);
   const pos = f32x4.ge(v, f32x4.splat(0));
   const p = v128.bitselect(h, r, pos);
