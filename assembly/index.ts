@@ -14,7 +14,7 @@ export { sigmoidFocalLoss } from './kernels/focal';
 export { klDivergence } from './kernels/kl';
 export { evaluate, argmaxRows } from './kernels/evaluate';
 export { logProbs } from './kernels/log-probs';
-export { countClassTargets } from './kernels/class-targets';
+export { countClassTargets, firstOutsideUnit } from './kernels/targets';
 export { vexp, vexpMinus } from './kernels/vexp';
 export { vlog, vlog1p } from './math/log';
 export { widenF16, widenBf16 } from './kernels/widen';

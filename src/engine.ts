@@ -74,6 +74,7 @@ export async function createEngine(options: EngineOptions = {}): Promise<Engine>
     throw new XentError('BAD_OPTION', `${op}: simd 'relaxed' was asked for, but the wasm module given is the baseline build`);
   }
   const arena = new Arena(memory, kernels.heapBase(), maxPages * PAGE);
+  arena.smallCallBlock(); // before any call: see its comment
   if (shared) arena.workers = await WorkerPool.start(module, instance.exports, arena, threads - 1);
   return new Engine(kernels, arena, level, shared);
 }

@@ -36,8 +36,10 @@ export interface Kernels {
   argmaxRows(x: number /* usize */, argmax: number /* usize */, best: number /* usize */, rows: number /* i32 */, classes: number /* i32 */): void;
   /** assembly/kernels/log-probs/logProbs */
   logProbs(x: number /* usize */, ids: number /* usize */, logprobs: number /* usize */, lses: number /* usize */, rows: number /* i32 */, classes: number /* i32 */, k: number /* i32 */, ignoreIndex: number /* i32 */): void;
-  /** assembly/kernels/class-targets/countClassTargets */
+  /** assembly/kernels/targets/countClassTargets */
   countClassTargets(target: number /* usize */, rows: number /* i32 */, classes: number /* i32 */, ignoreIndex: number /* i32 */): number;
+  /** assembly/kernels/targets/firstOutsideUnit */
+  firstOutsideUnit(x: number /* usize */, n: number /* i32 */): number;
   /** assembly/kernels/vexp/vexp */
   vexp(x: number /* usize */, y: number /* usize */, n: number /* i32 */): void;
   /** assembly/kernels/vexp/vexpMinus */

@@ -7,6 +7,8 @@ import type { WorkerPool } from './threads/pool.js';
 
 /** Bytes in a page of WebAssembly memory. */
 export const PAGE = 65536;
+/** Bytes of the block kept for small calls (Arena.smallCallBlock). */
+export const SMALL_BLOCK_BYTES = 16 << 10;
 /** Every block's alignment: a v128 load's natural one. */
 const ALIGN = 16;
 
@@ -98,11 +100,13 @@ export class Arena {
   #words: { f32: Float32Array; i32: Int32Array } | undefined;
 
   /**
-   * A block of `bytes` kept for small calls (runner.ts), made on the first one: calls run one at
-   * a time, and keeping it saves an alloc and a release per call.
+   * A block of SMALL_BLOCK_BYTES kept for small calls (runner.ts) and the checks of targets
+   * (ops/targets.ts): calls run one at a time, and keeping it saves an alloc and a release per
+   * call. Made with the arena, so that using it never grows the memory, which would detach the
+   * views of engine memory that a call was given.
    */
-  smallCallBlock(bytes: number): number {
-    this.#small ??= this.alloc(bytes, 'small calls');
+  smallCallBlock(): number {
+    this.#small ??= this.alloc(SMALL_BLOCK_BYTES, 'small calls');
     return this.#small;
   }
 

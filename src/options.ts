@@ -3,7 +3,9 @@
 // expected.
 
 import { XentError } from './errors.js';
-import type { CrossEntropyShardGradOptions, CrossEntropyShardOptions, SequenceOptions } from './types.js';
+import type {
+  CrossEntropyShardGradOptions, CrossEntropyShardOptions, KlReduction, SequenceOptions, SigmoidFocalLossOptions,
+} from './types.js';
 
 export type Reduction = 'mean' | 'sum';
 
@@ -468,4 +470,129 @@ export function weightTotal(weight: Float32Array): number {
   let total = 0;
   for (const w of weight) total += w;
   return total;
+}
+
+// The elementwise losses (binaryCrossEntropy, sigmoidFocalLoss) and klDivergence: their
+// shapes, targets and options, for the engine and the reference alike.
+
+/** The layout of an elementwise op's logits; `known` when the classes are, not assumed. */
+export interface ElementShape extends Shape {
+  known: boolean;
+}
+
+/** elementShape for the reference's flat arrays. */
+export function flatElementShape(op: string, length: number, classes: unknown): ElementShape {
+  if (classes === undefined) return { rows: length, classes: 1, known: false };
+  return { ...flatShape(op, 'logits', length, classes), known: true };
+}
+
+type Floats = Float32Array | Float64Array;
+
+/** A Float32Array (or, for the reference, a Float64Array) of exactly `length` values. */
+export function floatsOf(op: string, what: string, value: unknown, length: number, allow64: boolean): Floats {
+  if (allow64 && value instanceof Float64Array) {
+    if (value.length !== length) {
+      throw new XentError('SHAPE_MISMATCH', `${op}: ${what} has ${value.length} values, expected ${length}`);
+    }
+    return value;
+  }
+  return float32Of(op, what, value, length);
+}
+
+/** The index of the first value of t outside [0, 1] (NaN included), or -1. */
+export type FirstOutsideUnit = (t: Float32Array) => number;
+
+/**
+ * Targets of the logits' length, every one in [0, 1]: f32 ones checked by `firstOutside` (the
+ * engine's runs in wasm), f64 ones (the reference's) here.
+ */
+export function unitTarget(
+  op: string,
+  target: unknown,
+  shape: ElementShape,
+  allow64 = false,
+  firstOutside: FirstOutsideUnit = firstOutsideUnit32,
+): Floats {
+  const n = shape.rows * shape.classes;
+  if (!(target instanceof Float32Array || (allow64 && target instanceof Float64Array))) {
+    throw new XentError(
+      'SHAPE_MISMATCH',
+      `${op}: target must be a Float32Array of ${n} probabilities in [0, 1] (one per logit), got ${describe(target)}`,
+    );
+  }
+  const t = floatsOf(op, 'target', target, n, allow64);
+  const i = t instanceof Float32Array ? firstOutside(t) : firstOutsideUnit64(t);
+  if (i >= 0) {
+    const v = t[i]!;
+    const where = shape.known && shape.classes > 1 ? ` (row ${Math.floor(i / shape.classes)}, column ${i % shape.classes})` : '';
+    throw new XentError(
+      'TARGET_OUT_OF_RANGE',
+      `${op}: target[${i}]${where} = ${v} is outside [0, 1]; targets are probabilities of the positive class`,
+    );
+  }
+  return t;
+}
+
+// The first index of a value outside [0, 1] (NaN included), or -1; one copy per array type so
+// that each loop sees a single element kind (twice as fast on V8 as one polymorphic loop).
+export function firstOutsideUnit32(t: Float32Array): number {
+  for (let i = 0; i < t.length; i++) if (!(t[i]! >= 0 && t[i]! <= 1)) return i;
+  return -1;
+}
+
+function firstOutsideUnit64(t: Float64Array): number {
+  for (let i = 0; i < t.length; i++) if (!(t[i]! >= 0 && t[i]! <= 1)) return i;
+  return -1;
+}
+
+/** posWeight: one finite number, or one value per class (which needs the classes). */
+export function posWeightOption(
+  op: string,
+  value: unknown,
+  shape: ElementShape,
+  allow64 = false,
+): { scalar: number; perClass?: Floats } {
+  if (value === undefined || typeof value === 'number') return { scalar: numberOption(op, 'posWeight', value, 1) };
+  if (!(value instanceof Float32Array || (allow64 && value instanceof Float64Array))) {
+    throw new XentError(
+      'BAD_OPTION',
+      `${op}: posWeight must be a number or a Float32Array with one value per class, got ${describe(value)}`,
+    );
+  }
+  if (!shape.known) {
+    throw new XentError(
+      'BAD_OPTION',
+      `${op}: posWeight per class (${value.length} values) needs options.classes, so that each logit's class is known`,
+    );
+  }
+  return { scalar: 1, perClass: floatsOf(op, 'posWeight', value, shape.classes, allow64) };
+}
+
+/**
+ * alpha (default 0.25; negative disables the weighting, as in torchvision) and gamma
+ * (default 2), validated; the weight alpha t + (1 - alpha)(1 - t) as alphaPos t + alphaNeg (1 - t),
+ * with both 1 when alpha is disabled (t + (1 - t) is exactly 1 in f32).
+ */
+export function focalOptions(op: string, options: SigmoidFocalLossOptions): { alpha: number; gamma: number; alphaPos: number; alphaNeg: number } {
+  const alpha = options.alpha ?? 0.25;
+  if (typeof alpha !== 'number' || !Number.isFinite(alpha) || alpha > 1) {
+    throw new XentError(
+      'BAD_OPTION',
+      `${op}: alpha must be a number in [0, 1], or negative to disable the weighting, got ${describe(alpha)}`,
+    );
+  }
+  const gamma = numberOption(op, 'gamma', options.gamma, 2, { min: 0 });
+  return alpha < 0 ? { alpha, gamma, alphaPos: 1, alphaNeg: 1 } : { alpha, gamma, alphaPos: alpha, alphaNeg: 1 - alpha };
+}
+
+/** 'batchmean' (default) or 'sum'; 'mean' is refused with what it would have meant. */
+export function klReduction(op: string, value: unknown): KlReduction {
+  if (value === 'mean') {
+    throw new XentError(
+      'BAD_OPTION',
+      `${op}: reduction 'mean' (PyTorch's mean over rows * classes, which is not a KL divergence) is not offered; ` +
+        "use 'batchmean' (sum / rows, the default) or 'sum'",
+    );
+  }
+  return reductionOption(op, value, ['batchmean', 'sum'] as const, 'batchmean');
 }

@@ -4,7 +4,7 @@
 // the first kernel call, so an OUT_OF_MEMORY leaves the caller's arrays untouched.
 
 import { XentError } from './errors.js';
-import { Tensor, align, type Arena } from './memory.js';
+import { SMALL_BLOCK_BYTES, Tensor, align, type Arena } from './memory.js';
 import type { WorkerPool } from './threads/pool.js';
 import { CHUNK_BYTES, THREAD_BLOCK_ELEMENTS, THREAD_MIN_ELEMENTS } from './tuning.js';
 
@@ -159,13 +159,13 @@ export function runRows<K extends RowKernel, const A extends readonly Arg[]>(are
 // most SMALL_CALL_ELEMENTS (far below THREAD_MIN_ELEMENTS: no thread would share them) runs on a
 // short path: a block kept for it, whole-array copies, no chunk bookkeeping. Small calls (one
 // row scored at a time) are mostly this overhead.
-export const SMALL_CALL_BYTES = 16 << 10;
+const SMALL_CALL_BYTES = SMALL_BLOCK_BYTES;
 const SMALL_CALL_ELEMENTS = 4096;
 
 /** runRows for a small call: the arguments' plans made, one chunk, the calling thread. */
 function runSmall(arena: Arena, call: AnyRowCall, plan: ArgPlan[]): void {
   const { rows } = call;
-  const block = arena.smallCallBlock(SMALL_CALL_BYTES);
+  const block = arena.smallCallBlock();
   {
     const words = arena.words;
     const pointers: number[] = [];

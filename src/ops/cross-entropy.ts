@@ -12,7 +12,7 @@ import { readLogits, type EngineContext, type Logits } from './logits.js';
 import { XentError } from '../errors.js';
 import { sumOf } from './sum.js';
 import { crossEntropyColumns } from './cross-entropy-columns.js';
-import { engineCountTargets } from './class-targets.js';
+import { engineCountTargets } from './targets.js';
 
 const OP = 'crossEntropy';
 

@@ -1,32 +1,15 @@
 // sigmoidFocalLoss on the engine: validation (targets in [0, 1], see bce.ts), the alpha weight's
 // two coefficients, one elementwise kernel, and the total of its losses in float64.
 
-import { XentError } from '../errors.js';
-import { checkOptionKeys, describe, numberOption, reductionOption } from '../options.js';
+import { checkOptionKeys, focalOptions, numberOption, reductionOption, unitTarget } from '../options.js';
 import { keepLive, runRows, type Arg } from '../runner.js';
 import { SIGMOID_FOCAL_LOSS_OPTIONS, type LossResult, type SigmoidFocalLossOptions } from '../types.js';
-import { elementShape, gradTarget, unitTarget } from './bce.js';
+import { elementShape, gradTarget } from './bce.js';
 import { sumOf } from './sum.js';
+import { engineFirstOutsideUnit } from './targets.js';
 import type { EngineContext, Logits } from './logits.js';
 
 const OP = 'sigmoidFocalLoss';
-
-/**
- * alpha (default 0.25; negative disables the weighting, as in torchvision) and gamma
- * (default 2), validated; the weight alpha t + (1 - alpha)(1 - t) as alphaPos t + alphaNeg (1 - t),
- * with both 1 when alpha is disabled (t + (1 - t) is exactly 1 in f32).
- */
-export function focalOptions(op: string, options: SigmoidFocalLossOptions): { alpha: number; gamma: number; alphaPos: number; alphaNeg: number } {
-  const alpha = options.alpha ?? 0.25;
-  if (typeof alpha !== 'number' || !Number.isFinite(alpha) || alpha > 1) {
-    throw new XentError(
-      'BAD_OPTION',
-      `${op}: alpha must be a number in [0, 1], or negative to disable the weighting, got ${describe(alpha)}`,
-    );
-  }
-  const gamma = numberOption(op, 'gamma', options.gamma, 2, { min: 0 });
-  return alpha < 0 ? { alpha, gamma, alphaPos: 1, alphaNeg: 1 } : { alpha, gamma, alphaPos: alpha, alphaNeg: 1 - alpha };
-}
 
 export function sigmoidFocalLoss(
   ctx: EngineContext,
@@ -42,7 +25,7 @@ export function sigmoidFocalLoss(
   const reduction = reductionOption(OP, options.reduction, ['mean', 'sum'] as const, 'mean');
   const gradScale = numberOption(OP, 'gradScale', options.gradScale, 1);
   const grad = gradTarget(OP, logits, options.grad, n);
-  const t = unitTarget(OP, target, shape) as Float32Array;
+  const t = unitTarget(OP, target, shape, false, engineFirstOutsideUnit(ctx)) as Float32Array;
 
   const mean = reduction === 'mean';
   const losses = new Float32Array(n);

@@ -3,25 +3,13 @@
 
 import { XentError } from '../errors.js';
 import { Tensor, type Arena } from '../memory.js';
-import { checkOptionKeys, describe, numberOption, reductionOption, type Shape } from '../options.js';
+import { checkOptionKeys, describe, klReduction, numberOption, type Shape } from '../options.js';
 import { checkTensor, keepLive, runRows, type Arg } from '../runner.js';
-import { KL_DIVERGENCE_OPTIONS, type KlDivergenceOptions, type KlReduction, type LossResult } from '../types.js';
+import { KL_DIVERGENCE_OPTIONS, type KlDivergenceOptions, type LossResult } from '../types.js';
 import { gradTarget } from './bce.js';
 import { logitsShape, type EngineContext, type Logits } from './logits.js';
 
 const OP = 'klDivergence';
-
-/** 'batchmean' (default) or 'sum'; 'mean' is refused with what it would have meant. */
-export function klReduction(op: string, value: unknown): KlReduction {
-  if (value === 'mean') {
-    throw new XentError(
-      'BAD_OPTION',
-      `${op}: reduction 'mean' (PyTorch's mean over rows * classes, which is not a KL divergence) is not offered; ` +
-        "use 'batchmean' (sum / rows, the default) or 'sum'",
-    );
-  }
-  return reductionOption(op, value, ['batchmean', 'sum'] as const, 'batchmean');
-}
 
 /** The teacher: the student's shape, as a flat array or a tensor. */
 function teacherOf(ctx: EngineContext, teacher: unknown, shape: Shape): Logits {

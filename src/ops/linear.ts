@@ -20,7 +20,7 @@ import {
 import {
   LINEAR_CROSS_ENTROPY_OPTIONS, type LinearCrossEntropyOptions, type LinearCrossEntropyResult,
 } from '../types.js';
-import { engineCountTargets } from './class-targets.js';
+import { engineCountTargets } from './targets.js';
 import { crossEntropySetting, kernelScalars, reduceRows } from './cross-entropy.js';
 import { isTensorLike, type EngineContext } from './logits.js';
 

@@ -4,8 +4,9 @@
 // [0, 1] are refused (see src/ops/bce.ts).
 
 import { XentError } from '../errors.js';
-import { checkOptionKeys, gradOption, numberOption, reductionOption } from '../options.js';
-import { flatElementShape, floatsOf, posWeightOption, unitTarget } from '../ops/bce.js';
+import {
+  checkOptionKeys, flatElementShape, floatsOf, gradOption, numberOption, posWeightOption, reductionOption, unitTarget,
+} from '../options.js';
 import { BINARY_CROSS_ENTROPY_OPTIONS, type BinaryCrossEntropyOptions, type LossResult } from '../types.js';
 import { logitsShape, type FloatArray } from './rows.js';
 

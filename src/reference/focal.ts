@@ -2,9 +2,9 @@
 // written out. Stage by stage as in assembly/kernels/focal.ts; targets in [0, 1].
 
 import { XentError } from '../errors.js';
-import { checkOptionKeys, gradOption, numberOption, reductionOption } from '../options.js';
-import { flatElementShape, unitTarget } from '../ops/bce.js';
-import { focalOptions } from '../ops/focal.js';
+import {
+  checkOptionKeys, flatElementShape, focalOptions, gradOption, numberOption, reductionOption, unitTarget,
+} from '../options.js';
 import { SIGMOID_FOCAL_LOSS_OPTIONS, type LossResult, type SigmoidFocalLossOptions } from '../types.js';
 import { logitsShape, type FloatArray } from './rows.js';
 

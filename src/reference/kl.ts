@@ -3,8 +3,7 @@
 // stage as in assembly/kernels/kl.ts: two row maxes, two exp-sums and the KL sum.
 
 import { XentError } from '../errors.js';
-import { checkOptionKeys, describe, gradOption, numberOption } from '../options.js';
-import { klReduction } from '../ops/kl.js';
+import { checkOptionKeys, describe, gradOption, klReduction, numberOption } from '../options.js';
 import { KL_DIVERGENCE_OPTIONS, type KlDivergenceOptions, type LossResult } from '../types.js';
 import { logitsShape, row, rowMax, type FloatArray } from './rows.js';
 

@@ -1,10 +1,11 @@
-// Class-index targets counted and checked in wasm (assembly/kernels/class-targets.ts) against
-// the JavaScript loop of options.ts, and the engine's refusals naming the row either way.
+// Targets checked in wasm (assembly/kernels/targets.ts) against the JavaScript loops of
+// options.ts: class indices counted, probabilities kept in [0, 1]; and the engine's refusals
+// naming the row or element either way.
 
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Engine } from '../src/index.js';
-import { countTargets } from '../src/options.js';
+import { countTargets, firstOutsideUnit32 } from '../src/options.js';
 import { expectXentError } from './support/compare.js';
 import { BUILDS, makeEngine, rawKernels } from './support/engines.js';
 
@@ -39,6 +40,28 @@ describe.each(BUILDS)('countClassTargets [%s]', (build) => {
   });
 });
 
+describe.each(BUILDS)('firstOutsideUnit [%s]', (build) => {
+  const { kernels, memory, base } = rawKernels(build);
+  const first = (values: Float32Array) => {
+    new Float32Array(memory.buffer, base, values.length).set(values);
+    return kernels.firstOutsideUnit(base, values.length);
+  };
+
+  it('finds the first value outside [0, 1], NaN included, as the JavaScript loop does (fast-check)', () => {
+    const value = fc.oneof(
+      fc.float({ min: 0, max: 1, noNaN: true }), fc.constant(0), fc.constant(1), fc.constant(-0),
+      fc.constant(NaN), fc.constant(1.0000001), fc.constant(-1e-45), fc.constant(Infinity),
+    );
+    fc.assert(
+      fc.property(fc.array(value, { maxLength: 70 }), (values) => {
+        const t = Float32Array.from(values);
+        expect(first(t)).toBe(firstOutsideUnit32(t));
+      }),
+      { numRuns: 2000 },
+    );
+  });
+});
+
 describe('targets of large calls, checked in wasm', () => {
   let engine: Engine;
   beforeAll(async () => {
@@ -58,6 +81,22 @@ describe('targets of large calls, checked in wasm', () => {
       /^crossEntropy: target\[9001\] = 3 is out of range \[0, 3\) and is not ignoreIndex \(-100\)$/,
     );
     expect(grad.every((g) => g === 7)).toBe(true);
+  });
+
+  it('a probability outside [0, 1] past the first block is named, from an array and from a tensor', () => {
+    const n = 20000;
+    const target = new Float32Array(n).fill(0.5);
+    target[17003] = 1.5;
+    const grad = new Float32Array(n).fill(7);
+    const message = /^binaryCrossEntropy: target\[17003\] = 1.5 is outside \[0, 1\]/;
+    expectXentError(() => engine.binaryCrossEntropy(new Float32Array(n), target, { grad }), 'TARGET_OUT_OF_RANGE', message);
+    expect(grad.every((g) => g === 7)).toBe(true);
+    const t = engine.tensor(1, n);
+    t.data.set(target);
+    expectXentError(() => engine.binaryCrossEntropy(new Float32Array(n), t.data), 'TARGET_OUT_OF_RANGE', message);
+    t.data[17003] = NaN;
+    expectXentError(() => engine.sigmoidFocalLoss(new Float32Array(n), t.data), 'TARGET_OUT_OF_RANGE', /target\[17003\] = NaN/);
+    t.free();
   });
 
   it("ignored rows count out of 'mean'", () => {
