@@ -3,7 +3,7 @@
 
 import fc from 'fast-check';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { XentError, type Engine } from '../src/index.js';
+import type { Engine } from '../src/index.js';
 import * as reference from '../src/reference/index.js';
 import type { EvaluateOptions, EvaluateResult } from '../src/types.js';
 import { expectLoss, expectLosses, expectXentError, sameBits } from './support/compare.js';
