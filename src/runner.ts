@@ -33,6 +33,8 @@ export type Arg =
   /** Written, perRow values per row; `over` is the index of a read argument that the kernel
    *  may overwrite to compute this one in place (when both are plain arrays). */
   | { write: Float32Array | Tensor; perRow: number; over?: number; name?: string; own?: true }
+  /** Scratch rows, perRow values per row, that the kernel writes and reads back: never copied. */
+  | { scratch: number }
   /** The same values for every row (class weights), copied once; undefined passes 0. */
   | { whole: Float32Array | undefined }
   /** A null pointer. */
@@ -342,7 +344,7 @@ function unevenRows(n: number, threads: number): boolean {
 class ArgPlan {
   /** Values per row; 0 for arguments that do not move with the rows. */
   perRow = 0;
-  /** Goes through a chunk buffer in engine memory (a plain array). */
+  /** Has a chunk buffer in engine memory (a plain array, or scratch). */
   chunked = false;
   /** Copied into the chunk buffer before each call. */
   source: Float32Array | Int32Array | undefined = undefined;
@@ -374,6 +376,10 @@ function planArg(arg: Arg, args: readonly Arg[], memory: ArrayBufferLike): ArgPl
   if (!reads && !('write' in arg)) {
     // A view of engine memory would be detached if the call grows it: copy its few values.
     if ('whole' in arg) plan.whole = arg.whole?.buffer === memory ? arg.whole.slice() : arg.whole;
+    if ('scratch' in arg) {
+      plan.perRow = arg.scratch;
+      plan.chunked = true;
+    }
     return plan;
   }
   plan.perRow = arg.perRow;

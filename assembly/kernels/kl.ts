@@ -17,8 +17,9 @@
 //   dloss/ds[j] = scale (p_s[j] - p_t[j]) / T = (scale invT / Ss) exp(ds[j]) - (scale invT / St) exp(dt[j])
 //
 // with `scale` carrying the reduction (1 / rows for 'batchmean') and gradScale.
-// Passes per row: two row maxes; the two exp-sums and A (storing exp(ds) to the gradient row
-// when one is wanted); then the gradient, which recomputes exp(dt) only.
+// Passes per row: two row maxes; the two exp-sums and A, storing exp(ds) to the gradient row
+// and exp(dt) to a scratch row when a gradient is wanted; then the gradient from the two, with
+// no exp: two exps per element, the least that two softmaxes take.
 // A teacher logit of -inf gives 0 * -inf = NaN in A, as in PyTorch.
 // Accuracy: each gradient entry is within a few ulp of max(p_s[j], p_t[j]) (times the scale):
 // where student and teacher agree to below f32 resolution (both put all but 1e-8 of their
@@ -39,38 +40,40 @@ let klSum: f64 = 0;
 /**
  * KL divergence of `rows` rows of `classes` student logits s from the teacher logits t.
  * Writes losses[r], and the gradient with respect to s to grad when grad != 0 (grad may
- * equal s: in place). invT = 1 / T > 0.
+ * equal s: in place), using `terms` (rows x classes floats, any values) as scratch then.
+ * invT = 1 / T > 0.
  */
 export function klDivergence(
-  s: usize, t: usize, grad: usize, losses: usize, rows: i32, classes: i32, invT: f32, scale: f32,
+  s: usize, t: usize, grad: usize, losses: usize, terms: usize, rows: i32, classes: i32, invT: f32, scale: f32,
 ): void {
   const wantGrad = grad != 0;
   for (let r = 0; r < rows; r++) {
     const o = r * classes;
-    const sr = at(s, o), tr = at(t, o), g = at(grad, o);
+    const sr = at(s, o), tr = at(t, o), g = at(grad, o), e = at(terms, o);
     // Pass 1: the two maxes.
     const ms = rowMax(sr, classes);
     const mt = rowMax(tr, classes);
     // Pass 2: Ss, St and A.
     const ss = wantGrad
-      ? sumsPass(sr, tr, g, classes, ms, mt, invT, true)
-      : sumsPass(sr, tr, g, classes, ms, mt, invT, false);
+      ? sumsPass(sr, tr, g, e, classes, ms, mt, invT, true)
+      : sumsPass(sr, tr, g, e, classes, ms, mt, invT, false);
     const st = teacherSum;
     store<f32>(at(losses, r), <f32>(klSum / st + Math.log(ss / st)));
     if (!wantGrad) continue;
-    // Pass 3: the gradient, over the exp(ds) that pass 2 left in g.
+    // Pass 3: the gradient, from the exp(ds) and exp(dt) that pass 2 left in g and e.
     const c = <f64>scale * <f64>invT;
-    gradPass(g, tr, classes, mt, invT, <f32>(c / ss), <f32>(c / st));
+    gradPass(g, e, classes, <f32>(c / ss), <f32>(c / st));
   }
 }
 
 /**
- * Returns Ss and sets teacherSum = St, klSum = A; stores exp(ds[j]) to g[j] when `storeTerms`
- * (g may alias s). Loop: 16 per step, 4, then a scalar tail; never reads past n.
+ * Returns Ss and sets teacherSum = St, klSum = A; stores exp(ds[j]) to g[j] (g may alias s) and
+ * exp(dt[j]) to e[j] when `storeTerms`. Loop: 16 per step, 4, then a scalar tail; never reads
+ * past n.
  */
 // @ts-ignore: decorator
 @inline function sumsPass(
-  s: usize, t: usize, g: usize, n: i32, ms: f32, mt: f32, invT: f32, storeTerms: bool,
+  s: usize, t: usize, g: usize, e: usize, n: i32, ms: f32, mt: f32, invT: f32, storeTerms: bool,
 ): f64 {
   const vms = f32x4.splat(ms), vmt = f32x4.splat(mt), vinvT = f32x4.splat(invT);
   const zero = f32x4.splat(0);
@@ -92,8 +95,9 @@ export function klDivergence(
       const es0 = expMinus(ds0), es1 = expMinus(ds1), es2 = expMinus(ds2), es3 = expMinus(ds3);
       const et0 = expMinus(dt0), et1 = expMinus(dt1), et2 = expMinus(dt2), et3 = expMinus(dt3);
       if (storeTerms) {
-        const q = at(g, i);
+        const q = at(g, i), qt = at(e, i);
         v128.store(q, es0); v128.store(q, es1, 16); v128.store(q, es2, 32); v128.store(q, es3, 48);
+        v128.store(qt, et0); v128.store(qt, et1, 16); v128.store(qt, et2, 32); v128.store(qt, et3, 48);
       }
       accS = f32x4.add(accS, f32x4.add(f32x4.add(es0, es1), f32x4.add(es2, es3)));
       accT = f32x4.add(accT, f32x4.add(f32x4.add(et0, et1), f32x4.add(et2, et3)));
@@ -110,7 +114,10 @@ export function klDivergence(
     const ds = f32x4.mul(f32x4.sub(v128.load(at(s, i)), vms), vinvT);
     const dt = f32x4.mul(f32x4.sub(v128.load(at(t, i)), vmt), vinvT);
     const es = expMinus(ds), et = expMinus(dt);
-    if (storeTerms) v128.store(at(g, i), es);
+    if (storeTerms) {
+      v128.store(at(g, i), es);
+      v128.store(at(e, i), et);
+    }
     accS = f32x4.add(accS, es);
     accT = f32x4.add(accT, et);
     accA = madd(et, f32x4.sub(dt, ds), accA);
@@ -122,7 +129,10 @@ export function klDivergence(
     const ds = (load<f32>(at(s, i)) - ms) * invT;
     const dt = (load<f32>(at(t, i)) - mt) * invT;
     const es = expMinusScalar(ds), et = expMinusScalar(dt);
-    if (storeTerms) store<f32>(at(g, i), es);
+    if (storeTerms) {
+      store<f32>(at(g, i), es);
+      store<f32>(at(e, i), et);
+    }
     totalS += <f64>es;
     totalT += <f64>et;
     totalA += <f64>(et * (dt - ds));
@@ -132,31 +142,21 @@ export function klDivergence(
   return totalS;
 }
 
-/** g[j] = cs g[j] - ct exp((t[j] - mt) invT) in place, g[j] = exp(ds[j]) from sumsPass. */
+/** g[j] = cs g[j] - ct e[j] in place, with g[j] = exp(ds[j]) and e[j] = exp(dt[j]) from sumsPass. */
 // @ts-ignore: decorator
-@inline function gradPass(g: usize, t: usize, n: i32, mt: f32, invT: f32, cs: f32, ct: f32): void {
-  const vmt = f32x4.splat(mt), vinvT = f32x4.splat(invT);
+@inline function gradPass(g: usize, e: usize, n: i32, cs: f32, ct: f32): void {
   const vcs = f32x4.splat(cs), vct = f32x4.splat(ct);
   let i = 0;
   for (; i + 16 <= n; i += 16) {
-    const p = at(g, i), pt = at(t, i);
-    const et0 = expMinus(f32x4.mul(f32x4.sub(v128.load(pt), vmt), vinvT));
-    const et1 = expMinus(f32x4.mul(f32x4.sub(v128.load(pt, 16), vmt), vinvT));
-    const et2 = expMinus(f32x4.mul(f32x4.sub(v128.load(pt, 32), vmt), vinvT));
-    const et3 = expMinus(f32x4.mul(f32x4.sub(v128.load(pt, 48), vmt), vinvT));
-    v128.store(p, f32x4.sub(f32x4.mul(vcs, v128.load(p)), f32x4.mul(vct, et0)));
-    v128.store(p, f32x4.sub(f32x4.mul(vcs, v128.load(p, 16)), f32x4.mul(vct, et1)), 16);
-    v128.store(p, f32x4.sub(f32x4.mul(vcs, v128.load(p, 32)), f32x4.mul(vct, et2)), 32);
-    v128.store(p, f32x4.sub(f32x4.mul(vcs, v128.load(p, 48)), f32x4.mul(vct, et3)), 48);
+    const p = at(g, i), pe = at(e, i);
+    v128.store(p, f32x4.sub(f32x4.mul(vcs, v128.load(p)), f32x4.mul(vct, v128.load(pe))));
+    v128.store(p, f32x4.sub(f32x4.mul(vcs, v128.load(p, 16)), f32x4.mul(vct, v128.load(pe, 16))), 16);
+    v128.store(p, f32x4.sub(f32x4.mul(vcs, v128.load(p, 32)), f32x4.mul(vct, v128.load(pe, 32))), 32);
+    v128.store(p, f32x4.sub(f32x4.mul(vcs, v128.load(p, 48)), f32x4.mul(vct, v128.load(pe, 48))), 48);
   }
   for (; i + 4 <= n; i += 4) {
     const p = at(g, i);
-    const et = expMinus(f32x4.mul(f32x4.sub(v128.load(at(t, i)), vmt), vinvT));
-    v128.store(p, f32x4.sub(f32x4.mul(vcs, v128.load(p)), f32x4.mul(vct, et)));
+    v128.store(p, f32x4.sub(f32x4.mul(vcs, v128.load(p)), f32x4.mul(vct, v128.load(at(e, i)))));
   }
-  for (; i < n; i++) {
-    const p = at(g, i);
-    const et = expMinusScalar((load<f32>(at(t, i)) - mt) * invT);
-    store<f32>(p, cs * load<f32>(p) - ct * et);
-  }
+  for (; i < n; i++) store<f32>(at(g, i), cs * load<f32>(at(g, i)) - ct * load<f32>(at(e, i)));
 }

@@ -68,11 +68,12 @@ export function klDivergence(
   const batchmean = reduction === 'batchmean';
   const losses = new Float32Array(rows);
   const gradArg: Arg = grad === undefined ? { none: true } : { write: grad, perRow: classes, over: 0, name: 'grad' };
+  const termsArg: Arg = grad === undefined ? { none: true } : { scratch: classes };
   const gradOut = grad === undefined ? undefined : keepLive(ctx.arena, grad);
   runRows(ctx.arena, {
     op: OP,
     kernel: ctx.kernels.klDivergence,
-    args: [{ read: studentLogits, perRow: classes, name: 'studentLogits' }, { read: teacher, perRow: classes, name: 'teacherLogits' }, gradArg, { write: losses, perRow: 1, own: true }],
+    args: [{ read: studentLogits, perRow: classes, name: 'studentLogits' }, { read: teacher, perRow: classes, name: 'teacherLogits' }, gradArg, { write: losses, perRow: 1, own: true }, termsArg],
     rows,
     classes,
     scalars: [1 / temperature, batchmean ? gradScale / rows : gradScale],
