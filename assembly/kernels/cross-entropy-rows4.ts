@@ -40,7 +40,7 @@
 // NaN; a -inf target logit costs +inf; a -inf elsewhere is a class with probability 0 and
 // gradient 0.
 
-import { at } from '../math/lanes';
+import { IOTA, at, gather4, lane0, lane1, lane2, lane3, max4, scatter4, sum4 } from '../math/lanes';
 import { expMinus, vconst, K } from '../math/exp';
 import { log1pOf } from '../math/log';
 
@@ -57,10 +57,6 @@ import { log1pOf } from '../math/log';
 // @ts-ignore: decorator
 @inline export const SMALL_CLASSES: i32 = 256;
 
-// i32 lanes 0, 1, 2, 3: the column of each lane within a block. A table, not a v128.const,
-// for the reason given in math/exp.ts.
-const IOTA = memory.data<i32>([0, 1, 2, 3], 16);
-
 /**
  * crossEntropy over all `rows` rows, four at a time. Arguments as crossEntropy's;
  * 1 <= classes <= SMALL_CLASSES, no cap or smoothing.
@@ -76,50 +72,6 @@ export function crossEntropyRows4(
     if (grad != 0) narrowRows(x, target, weight, grad, losses, lses, rows, classes, ignoreIndex, zLoss, ceScale, zScale, true);
     else narrowRows(x, target, weight, grad, losses, lses, rows, classes, ignoreIndex, zLoss, ceScale, zScale, false);
   }
-}
-
-/** Lane r of v in all four lanes: lane0 ... lane3 (shuffle lanes must be literals). */
-// @ts-ignore: decorator
-@inline function lane0(v: v128): v128 { return i32x4.shuffle(v, v, 0, 0, 0, 0); }
-// @ts-ignore: decorator
-@inline function lane1(v: v128): v128 { return i32x4.shuffle(v, v, 1, 1, 1, 1); }
-// @ts-ignore: decorator
-@inline function lane2(v: v128): v128 { return i32x4.shuffle(v, v, 2, 2, 2, 2); }
-// @ts-ignore: decorator
-@inline function lane3(v: v128): v128 { return i32x4.shuffle(v, v, 3, 3, 3, 3); }
-
-/** Lane r = (a_r[0] + a_r[2]) + (a_r[1] + a_r[3]): a 4x4 transpose folded into the sums. */
-// @ts-ignore: decorator
-@inline function sum4(a0: v128, a1: v128, a2: v128, a3: v128): v128 {
-  const u01 = f32x4.add(i32x4.shuffle(a0, a1, 0, 4, 1, 5), i32x4.shuffle(a0, a1, 2, 6, 3, 7));
-  const u23 = f32x4.add(i32x4.shuffle(a2, a3, 0, 4, 1, 5), i32x4.shuffle(a2, a3, 2, 6, 3, 7));
-  return f32x4.add(i64x2.shuffle(u01, u23, 0, 2), i64x2.shuffle(u01, u23, 1, 3));
-}
-
-/** Lane r = max of the lanes of a_r, as sum4 (pmax: a NaN may be dropped, see rmax.ts). */
-// @ts-ignore: decorator
-@inline function max4(a0: v128, a1: v128, a2: v128, a3: v128): v128 {
-  const u01 = f32x4.pmax(i32x4.shuffle(a0, a1, 0, 4, 1, 5), i32x4.shuffle(a0, a1, 2, 6, 3, 7));
-  const u23 = f32x4.pmax(i32x4.shuffle(a2, a3, 0, 4, 1, 5), i32x4.shuffle(a2, a3, 2, 6, 3, 7));
-  return f32x4.pmax(i64x2.shuffle(u01, u23, 0, 2), i64x2.shuffle(u01, u23, 1, 3));
-}
-
-/** Lane r = the 32 bits at a_r. */
-// @ts-ignore: decorator
-@inline function gather4(a0: usize, a1: usize, a2: usize, a3: usize): v128 {
-  let v = v128.load32_zero(a0);
-  v = v128.load32_lane(a1, v, 1);
-  v = v128.load32_lane(a2, v, 2);
-  return v128.load32_lane(a3, v, 3);
-}
-
-/** Lane r of v to a_r. */
-// @ts-ignore: decorator
-@inline function scatter4(a0: usize, a1: usize, a2: usize, a3: usize, v: v128): void {
-  v128.store32_lane(a0, v, 0);
-  v128.store32_lane(a1, v, 1);
-  v128.store32_lane(a2, v, 2);
-  v128.store32_lane(a3, v, 3);
 }
 
 /** exp(x - m) for the block of four logits at p. */
