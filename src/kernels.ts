@@ -30,6 +30,10 @@ export interface Kernels {
   sigmoidFocalLoss(x: number /* usize */, target: number /* usize */, grad: number /* usize */, losses: number /* usize */, rows: number /* i32 */, cols: number /* i32 */, alphaPos: number /* f32 */, alphaNeg: number /* f32 */, gamma: number /* f32 */, scale: number /* f32 */): void;
   /** assembly/kernels/kl/klDivergence */
   klDivergence(s: number /* usize */, t: number /* usize */, grad: number /* usize */, losses: number /* usize */, terms: number /* usize */, rows: number /* i32 */, classes: number /* i32 */, invT: number /* f32 */, scale: number /* f32 */): void;
+  /** assembly/kernels/kl/klRowwise */
+  klRowwise(s: number /* usize */, t: number /* usize */, grad: number /* usize */, losses: number /* usize */, terms: number /* usize */, rows: number /* i32 */, classes: number /* i32 */, invT: number /* f32 */, scale: number /* f32 */): void;
+  /** assembly/kernels/kl-rows4/klRows4 */
+  klRows4(s: number /* usize */, t: number /* usize */, grad: number /* usize */, losses: number /* usize */, terms: number /* usize */, rows: number /* i32 */, classes: number /* i32 */, invT: number /* f32 */, scale: number /* f32 */): void;
   /** assembly/kernels/evaluate/evaluate */
   evaluate(x: number /* usize */, target: number /* usize */, nll: number /* usize */, entropy: number /* usize */, argmax: number /* usize */, topIdx: number /* usize */, topLogp: number /* usize */, rows: number /* i32 */, classes: number /* i32 */, ignoreIndex: number /* i32 */, k: number /* i32 */): void;
   /** assembly/kernels/evaluate/argmaxRows */

@@ -7,7 +7,7 @@ import * as reference from '../src/reference/index.js';
 import type { KlDivergenceOptions } from '../src/types.js';
 import { expectField, expectLoss, expectLosses, expectXentError, sameBits } from './support/compare.js';
 import { DATA_CLASSES, TEST_SHAPES, makeLogits, rowsFor } from './support/data.js';
-import { BUILDS, makeEngine } from './support/engines.js';
+import { BUILDS, makeEngine, rawKernels } from './support/engines.js';
 import { torchOptions } from './support/torch-args.js';
 import { TORCH_VERSION, torchCases } from './support/vectors.js';
 
@@ -138,6 +138,85 @@ describe.each(BUILDS)('klDivergence [%s]', (build) => {
       expect(t.data.every((g) => Math.abs(g) < 1e-8)).toBe(true);
       s.free();
       t.free();
+    });
+  });
+
+  describe('short rows, four at a time (kl-rows4.ts: 4 to 64 classes)', () => {
+    /** Both sides of both switch-overs, every classes mod 4. */
+    const CLASSES = Array.from({ length: 70 }, (_, i) => i + 1);
+    const pair = (rows: number, classes: number, seed: number) => {
+      const student = makeLogits(rows, classes, 'normal', seed);
+      const teacher = makeLogits(rows, classes, 'normal', seed + 1).map((v) => 2 * v);
+      return { student, teacher };
+    };
+
+    it.each(CLASSES)('%i classes, 1..9 rows, every data class, T = 1 and T = 0.5 with sum', (classes) => {
+      for (let rows = 1; rows <= 9; rows++) {
+        for (const data of DATA_CLASSES) {
+          const student = makeLogits(rows, classes, data, 50 * classes + rows);
+          const noise = makeLogits(rows, classes, 'normal', 50 * classes + rows + 1);
+          const teacher = student.map((s, i) => (Number.isFinite(s) ? s + 2 * noise[i]! : s));
+          if (data === 'someNegInf') teacher.forEach((t, i) => { if (t === -Infinity) student[i] = -Infinity; });
+          compare(engine, `${build} ${rows}x${classes} ${data}`, student, teacher, { classes });
+        }
+        const { student, teacher } = pair(rows, classes, 7 * classes + rows);
+        compare(engine, `${build} ${rows}x${classes} T = 0.5, sum`, student, teacher, { classes, temperature: 0.5, reduction: 'sum' });
+      }
+    });
+
+    it('a row gives the same bits wherever it sits: alone, in a group of four or in the last, partial group', () => {
+      for (const classes of [4, 5, 6, 7, 10, 33, 64]) {
+        const rows = 11;
+        const { student, teacher } = pair(rows, classes, 3 * classes);
+        const options = { classes, reduction: 'sum' as const, grad: true };
+        const whole = engine.klDivergence(student, teacher, options);
+        for (let start = 0; start < 4; start++) {
+          for (let length = 1; start + length <= rows; length++) {
+            const rowsOf = (a: Float32Array) => a.subarray(start * classes, (start + length) * classes);
+            const part = engine.klDivergence(rowsOf(student), rowsOf(teacher), options);
+            const label = `${build} ${classes} classes, rows ${start}..${start + length - 1}`;
+            expect(sameBits(part.losses, whole.losses.subarray(start, start + length)), label).toBe(true);
+            expect(sameBits(part.grad!, rowsOf(whole.grad!)), `${label} grad`).toBe(true);
+          }
+        }
+      }
+    });
+
+    it("'inplace' gradients, of arrays and tensors, match the reference (the overlapping last block is read before it is written)", () => {
+      for (let classes = 4; classes <= 66; classes++) {
+        const rows = 7;
+        const { student, teacher } = pair(rows, classes, 5 * classes);
+        const options = { classes, temperature: 2 };
+        const want = reference.klDivergence(student, teacher, { ...options, grad: true });
+        const copy = student.slice();
+        const got = engine.klDivergence(copy, teacher, { ...options, grad: 'inplace' });
+        expectLosses(got.losses, want.losses, { label: `${build} ${rows}x${classes} inplace losses` });
+        expectKlGrad(copy, want.grad!, student, teacher, options, `${build} ${rows}x${classes} inplace`);
+        const t = engine.tensor(rows, classes);
+        t.data.set(student);
+        engine.klDivergence(t, teacher, { ...options, grad: 'inplace' });
+        expectKlGrad(t.data, want.grad!, student, teacher, options, `${build} ${rows}x${classes} tensor inplace`);
+        t.free();
+      }
+    });
+
+    it('the four-rows kernel agrees with the row-at-a-time kernel, called directly', () => {
+      const { kernels, memory, base } = rawKernels(build);
+      for (const classes of [4, 5, 6, 7, 8, 10, 31, 64, 100]) {
+        const rows = 9, n = rows * classes;
+        const { student, teacher } = pair(rows, classes, 9 * classes);
+        const [s, t, grad, terms, losses] = [0, 1, 2, 3, 4].map((k) => base + 4 * n * k) as [number, number, number, number, number];
+        const run = (kernel: typeof kernels.klRows4) => {
+          new Float32Array(memory.buffer, s, n).set(student);
+          new Float32Array(memory.buffer, t, n).set(teacher);
+          kernel(s, t, grad, losses, terms, rows, classes, 1 / 1.5, 0.5);
+          return { losses: new Float32Array(memory.buffer, losses, rows).slice(), grad: new Float32Array(memory.buffer, grad, n).slice() };
+        };
+        const four = run(kernels.klRows4), one = run(kernels.klRowwise);
+        const label = `${build} ${rows}x${classes} four rows vs row at a time`;
+        expectLosses(four.losses, one.losses, { label });
+        expectField(four.grad, one.grad, { label, classes });
+      }
     });
   });
 

@@ -28,6 +28,7 @@
 import { at, hsum } from '../math/lanes';
 import { expMinus, expMinusScalar, madd } from '../math/exp';
 import { rowMax } from './rmax';
+import { klRows4, KL_SMALL_CLASSES } from './kl-rows4';
 
 // Lanes add at most BLOCK / 16 terms in f32 before the block's totals move into f64.
 // @ts-ignore: decorator
@@ -41,9 +42,17 @@ let klSum: f64 = 0;
  * KL divergence of `rows` rows of `classes` student logits s from the teacher logits t.
  * Writes losses[r], and the gradient with respect to s to grad when grad != 0 (grad may
  * equal s: in place), using `terms` (rows x classes floats, any values) as scratch then.
- * invT = 1 / T > 0.
+ * invT = 1 / T > 0. Rows of 4 to KL_SMALL_CLASSES classes go four at a time (kl-rows4.ts).
  */
 export function klDivergence(
+  s: usize, t: usize, grad: usize, losses: usize, terms: usize, rows: i32, classes: i32, invT: f32, scale: f32,
+): void {
+  if (classes >= 4 && classes <= KL_SMALL_CLASSES) klRows4(s, t, grad, losses, terms, rows, classes, invT, scale);
+  else klRowwise(s, t, grad, losses, terms, rows, classes, invT, scale);
+}
+
+/** klDivergence one row at a time, for any row; arguments as klDivergence's. */
+export function klRowwise(
   s: usize, t: usize, grad: usize, losses: usize, terms: usize, rows: i32, classes: i32, invT: f32, scale: f32,
 ): void {
   const wantGrad = grad != 0;
