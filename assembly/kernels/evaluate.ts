@@ -18,12 +18,9 @@
 // the way: m and the argmax are its first entry. Pass 2 is the exp-sum with the entropy sum.
 // Ignored rows get nll 0 but their entropy, argmax and top k like any other row.
 
-import { at, hsum } from '../math/lanes';
+import { SUM_BLOCK, at, hsum } from '../math/lanes';
 import { expMinus, expMinusScalar, madd } from '../math/exp';
 
-// Lanes add at most BLOCK / 16 terms in f32 before the block's totals move into f64.
-// @ts-ignore: decorator
-@inline const BLOCK = 1024;
 // Above this k, insertion into a sorted buffer (up to k moves) gives way to a heap (2 log2 k
 // compares), which also bounds the worst case (k = classes, ascending rows) to n log k.
 // Measured (random rows of 100, 1000 and 32000 classes): the sorted buffer is as fast or
@@ -233,7 +230,7 @@ function selectHeap(x: usize, n: i32, vals: usize, idxs: usize, k: i32): void {
   let total: f64 = 0, spreadTotal: f64 = 0;
   let i = 0;
   while (i + 16 <= n) {
-    const end = min(i + BLOCK, n - 15);
+    const end = min(i + SUM_BLOCK, n - 15);
     let acc = zero, accD = zero;
     for (; i < end; i += 16) {
       const p = at(x, i);

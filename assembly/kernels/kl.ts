@@ -25,14 +25,10 @@
 // where student and teacher agree to below f32 resolution (both put all but 1e-8 of their
 // mass on one class) p_s - p_t is 0 here, as in any f32 softmax, not float64's 1e-17.
 
-import { at, hsum } from '../math/lanes';
+import { SUM_BLOCK, at, hsum } from '../math/lanes';
 import { expMinus, expMinusScalar, madd } from '../math/exp';
 import { rowMax } from './rmax';
 import { klRows4, KL_SMALL_CLASSES } from './kl-rows4';
-
-// Lanes add at most BLOCK / 16 terms in f32 before the block's totals move into f64.
-// @ts-ignore: decorator
-@inline const BLOCK = 1024;
 
 /** St and A of the row, the second and third results of sumsPass. */
 let teacherSum: f64 = 0;
@@ -89,7 +85,7 @@ export function klRowwise(
   let totalS: f64 = 0, totalT: f64 = 0, totalA: f64 = 0;
   let i = 0;
   while (i + 16 <= n) {
-    const end = min(i + BLOCK, n - 15);
+    const end = min(i + SUM_BLOCK, n - 15);
     let accS = zero, accT = zero, accA = zero;
     for (; i < end; i += 16) {
       const ps = at(s, i), pt = at(t, i);

@@ -1,14 +1,9 @@
 // The exp-and-sum pass of softmax: XNNPACK's "raddstoreexpminusmax", with the extras that
 // cross-entropy needs in the same pass (the label-smoothing sum, soft-capped logits).
 
-import { at, hsum } from '../math/lanes';
+import { SUM_BLOCK, at, hsum } from '../math/lanes';
 import { K, expMinusScalar, expMinusWith, madd, vconst } from '../math/exp';
 import { softcap, softcapScalar } from '../math/tanh';
-
-// Lanes add at most BLOCK / 16 terms in f32 before the block's total moves into an f64, so
-// the sum's rounding error stays a few ulp whatever the row length (V = 128256 included).
-// @ts-ignore: decorator
-@inline const BLOCK = 1024;
 
 /** The second result of rowSumExp with SumExp.GAP: sum_i w[i] (shift - v[i]) * scale. */
 export let gapSum: f64 = 0;
@@ -59,7 +54,7 @@ export namespace SumExp {
   let gapTotal: f64 = 0;
   let i = 0;
   while (i + 16 <= n) {
-    const end = min(i + BLOCK, n - 15);
+    const end = min(i + SUM_BLOCK, n - 15);
     let a0 = zero, a1 = zero, a2 = zero, a3 = zero;
     let g0 = zero, g1 = zero, g2 = zero, g3 = zero;
     for (; i < end; i += 16) {
@@ -124,7 +119,7 @@ export function rowSum(x: usize, n: i32): f64 {
   let total: f64 = 0;
   let i = 0;
   while (i + 4 <= n) {
-    const end = min(i + BLOCK / 4, n - 3);
+    const end = min(i + SUM_BLOCK / 4, n - 3);
     let a = f32x4.splat(0);
     for (; i < end; i += 4) a = f32x4.add(a, v128.load(at(x, i)));
     total += <f64>hsum(a);

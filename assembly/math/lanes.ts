@@ -1,5 +1,10 @@
 // Addressing and horizontal reductions shared by the row kernels.
 
+// A row's sums add at most SUM_BLOCK / 16 terms per f32 lane before the block's total moves into
+// an f64, so their rounding error stays a few ulp whatever the row length (V = 128256 included).
+// @ts-ignore: decorator
+@inline export const SUM_BLOCK = 1024;
+
 /** Address of the i-th f32 (or i32) after p. */
 // @ts-ignore: decorator
 @inline export function at(p: usize, i: i32): usize {
