@@ -36,8 +36,12 @@ export interface Kernels {
   klRows4(s: number /* usize */, t: number /* usize */, grad: number /* usize */, losses: number /* usize */, terms: number /* usize */, rows: number /* i32 */, classes: number /* i32 */, invT: number /* f32 */, scale: number /* f32 */): void;
   /** assembly/kernels/evaluate/evaluate */
   evaluate(x: number /* usize */, target: number /* usize */, nll: number /* usize */, entropy: number /* usize */, argmax: number /* usize */, topIdx: number /* usize */, topLogp: number /* usize */, rows: number /* i32 */, classes: number /* i32 */, ignoreIndex: number /* i32 */, k: number /* i32 */): void;
+  /** assembly/kernels/evaluate/evaluateRowwise */
+  evaluateRowwise(x: number /* usize */, target: number /* usize */, nll: number /* usize */, entropy: number /* usize */, argmax: number /* usize */, topIdx: number /* usize */, topLogp: number /* usize */, rows: number /* i32 */, classes: number /* i32 */, ignoreIndex: number /* i32 */, k: number /* i32 */): void;
   /** assembly/kernels/evaluate/argmaxRows */
   argmaxRows(x: number /* usize */, argmax: number /* usize */, best: number /* usize */, rows: number /* i32 */, classes: number /* i32 */): void;
+  /** assembly/kernels/evaluate-rows4/evaluateRows4 */
+  evaluateRows4(x: number /* usize */, target: number /* usize */, nll: number /* usize */, entropy: number /* usize */, argmax: number /* usize */, topIdx: number /* usize */, topLogp: number /* usize */, rows: number /* i32 */, classes: number /* i32 */, ignoreIndex: number /* i32 */, k: number /* i32 */): void;
   /** assembly/kernels/log-probs/logProbs */
   logProbs(x: number /* usize */, ids: number /* usize */, logprobs: number /* usize */, lses: number /* usize */, rows: number /* i32 */, classes: number /* i32 */, k: number /* i32 */, ignoreIndex: number /* i32 */): void;
   /** assembly/kernels/targets/countClassTargets */

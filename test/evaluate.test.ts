@@ -8,7 +8,7 @@ import * as reference from '../src/reference/index.js';
 import type { EvaluateOptions, EvaluateResult } from '../src/types.js';
 import { expectLoss, expectLosses, expectXentError, sameBits } from './support/compare.js';
 import { DATA_CLASSES, TEST_SHAPES, makeLogits, makeTargets, rng } from './support/data.js';
-import { BUILDS, makeEngine } from './support/engines.js';
+import { BUILDS, makeEngine, rawKernels } from './support/engines.js';
 import { TORCH_VERSION, torchCases } from './support/vectors.js';
 
 function expectSame(got: EvaluateResult, want: EvaluateResult<Float64Array>, label: string): void {
@@ -99,6 +99,93 @@ describe.each(BUILDS)('evaluate [%s]', (build) => {
     const wide = tiedLogits(180, 3, 3);
     for (const i of [4, 25, 31, 95, 96, 179]) wide[i] = NaN;
     for (const topK of [20, 80]) compare(engine, `${build} NaN and ties, top ${topK}`, wide, new Int32Array([0, 1]), { classes: 90, topK });
+  });
+
+  describe('short rows, four at a time (evaluate-rows4.ts: 4 to 16 classes)', () => {
+    /** Both sides of both switch-overs. */
+    const CLASSES = Array.from({ length: 20 }, (_, i) => i + 1);
+    /** Ties, both zeros, NaN and infinities: every case of the ordered keys. */
+    const SPECIALS = [0, -0, 1, -1, 1, NaN, Infinity, -Infinity, 1e30, -1e30, 1e-45, -1e-45];
+    const specialLogits = (n: number, seed: number) => {
+      const random = rng(seed);
+      return new Float32Array(n).map(() => SPECIALS[Math.floor(random() * SPECIALS.length)]!);
+    };
+    const topKs = (classes: number) => [...new Set([undefined, 1, Math.min(5, classes), classes])];
+
+    it.each(CLASSES)('%i classes, 1..9 rows, every data class and top k, ignored rows', (classes) => {
+      for (let rows = 1; rows <= 9; rows++) {
+        const target = makeTargets(rows, classes, 13 * classes + rows, 0.2);
+        for (const data of DATA_CLASSES) {
+          const logits = makeLogits(rows, classes, data, 11 * classes + rows);
+          for (const topK of topKs(classes)) compare(engine, `${build} ${rows}x${classes} ${data} top ${topK}`, logits, target, { classes, topK });
+        }
+        const tied = tiedLogits(rows * classes, 17 * classes + rows);
+        for (const topK of topKs(classes)) compare(engine, `${build} ${rows}x${classes} ties top ${topK}`, tied, target, { classes, topK });
+      }
+    });
+
+    it('ties, -0 and +0, NaN, infinities: the order and indices of the reference', () => {
+      for (const classes of CLASSES) {
+        const rows = 9;
+        const logits = specialLogits(rows * classes, classes);
+        const target = makeTargets(rows, classes, 3 * classes);
+        const got = engine.evaluate(logits, target, { classes, topK: classes });
+        const want = reference.evaluate(logits, target, { classes, topK: classes });
+        expect(Array.from(got.rows.argmax), `${classes} classes argmax`).toEqual(Array.from(want.rows.argmax));
+        expect(Array.from(got.topK!.indices), `${classes} classes top k`).toEqual(Array.from(want.topK!.indices));
+        expectLosses(got.rows.nll, want.rows.nll, { label: `${build} specials ${classes} nll` });
+        expectLosses(got.rows.entropy, want.rows.entropy, { label: `${build} specials ${classes} entropy` });
+        expectLosses(got.topK!.logprobs, want.topK!.logprobs, { label: `${build} specials ${classes} logprobs` });
+      }
+    });
+
+    it('a row gives the same bits wherever it sits: alone, in a group of four or in the last, partial group', () => {
+      for (const classes of [4, 5, 7, 10, 13, 16]) {
+        const rows = 11;
+        const logits = makeLogits(rows, classes, 'normal', 7 * classes);
+        const target = makeTargets(rows, classes, 7 * classes + 1, 0.2);
+        const whole = engine.evaluate(logits, target, { classes, topK: 3 });
+        for (let start = 0; start < 4; start++) {
+          for (let length = 1; start + length <= rows; length++) {
+            const part = engine.evaluate(logits.subarray(start * classes, (start + length) * classes), target.subarray(start, start + length), { classes, topK: 3 });
+            const label = `${build} ${classes} classes, rows ${start}..${start + length - 1}`;
+            const rowsOf = <A extends Float32Array | Int32Array>(a: A, per = 1) => a.subarray(start * per, (start + length) * per);
+            expect(sameBits(part.rows.nll, rowsOf(whole.rows.nll)), label).toBe(true);
+            expect(sameBits(part.rows.entropy, rowsOf(whole.rows.entropy)), `${label} entropy`).toBe(true);
+            expect(part.rows.argmax, `${label} argmax`).toEqual(rowsOf(whole.rows.argmax));
+            expect(part.topK!.indices, `${label} top k`).toEqual(rowsOf(whole.topK!.indices, 3));
+            expect(sameBits(part.topK!.logprobs, rowsOf(whole.topK!.logprobs, 3)), `${label} logprobs`).toBe(true);
+          }
+        }
+      }
+    });
+
+    it('the four-rows kernel agrees with the row-at-a-time kernel, called directly', () => {
+      const { kernels, memory, base } = rawKernels(build);
+      for (const classes of [4, 5, 6, 7, 8, 10, 15, 16]) {
+        const rows = 9, k = Math.min(5, classes);
+        const logits = specialLogits(rows * classes, 5 * classes).map((v, i) => (i % 3 === 0 ? v : Math.round(v) || v));
+        const target = makeTargets(rows, classes, 5 * classes + 1, 0.2);
+        const ptr = [base];
+        for (const n of [rows * classes, rows, rows, rows, rows, rows * k, rows * k]) ptr.push(ptr[ptr.length - 1]! + 4 * n);
+        const [x, t, nll, entropy, argmax, topIdx, topLogp] = ptr as [number, number, number, number, number, number, number];
+        new Float32Array(memory.buffer, x, rows * classes).set(logits);
+        new Int32Array(memory.buffer, t, rows).set(target);
+        const run = (kernel: typeof kernels.evaluateRows4) => {
+          kernel(x, t, nll, entropy, argmax, topIdx, topLogp, rows, classes, -100, k);
+          const f32 = (p: number, n: number) => new Float32Array(memory.buffer, p, n).slice();
+          const i32 = (p: number, n: number) => Array.from(new Int32Array(memory.buffer, p, n));
+          return { nll: f32(nll, rows), entropy: f32(entropy, rows), argmax: i32(argmax, rows), topIdx: i32(topIdx, rows * k), topLogp: f32(topLogp, rows * k) };
+        };
+        const four = run(kernels.evaluateRows4), one = run(kernels.evaluateRowwise);
+        const label = `${build} ${rows}x${classes} four rows vs row at a time`;
+        expect(four.argmax, label).toEqual(one.argmax);
+        expect(four.topIdx, label).toEqual(one.topIdx);
+        expectLosses(four.nll, one.nll, { label: `${label} nll` });
+        expectLosses(four.entropy, one.entropy, { label: `${label} entropy` });
+        expectLosses(four.topLogp, one.topLogp, { label: `${label} logprobs` });
+      }
+    });
   });
 
   it('ignored rows: nll 0, entropy and argmax computed; reductions over counted rows only', () => {

@@ -20,6 +20,7 @@
 
 import { SUM_BLOCK, at, hsum } from '../math/lanes';
 import { expMinus, expMinusScalar, madd } from '../math/exp';
+import { EVALUATE_SMALL_CLASSES, evaluateRows4 } from './evaluate-rows4';
 
 // Above this k, insertion into a sorted buffer (up to k moves) gives way to a heap (2 log2 k
 // compares), which also bounds the worst case (k = classes, ascending rows) to n log k.
@@ -29,7 +30,7 @@ import { expMinus, expMinusScalar, madd } from '../math/exp';
 @inline const SORTED_MAX_K = 64;
 // -(m - x) is clamped here: exp(-88) is below expMinus's flush-to-zero point (-87.34).
 // @ts-ignore: decorator
-@inline const SPREAD_FLOOR: f32 = -88.0;
+@inline export const SPREAD_FLOOR: f32 = -88.0;
 // Its splat, loaded rather than written as a v128.const (see math/exp.ts).
 const SPREAD_FLOOR_X4 = memory.data<f32>([SPREAD_FLOOR, SPREAD_FLOOR, SPREAD_FLOOR, SPREAD_FLOOR], 16);
 
@@ -41,8 +42,21 @@ let spread: f64 = 0;
  * target[r] == ignoreIndex), entropy[r] and argmax[r] (i32); with k > 0 also the k best
  * classes of each row, best first, to topIdx (i32, rows x k) and their log-probabilities to
  * topLogp (rows x k). Preconditions: targets are ignoreIndex or in [0, classes); k <= classes.
+ * Rows of 4 to EVALUATE_SMALL_CLASSES classes go four at a time (evaluate-rows4.ts).
  */
 export function evaluate(
+  x: usize, target: usize, nll: usize, entropy: usize, argmax: usize, topIdx: usize, topLogp: usize,
+  rows: i32, classes: i32, ignoreIndex: i32, k: i32,
+): void {
+  if (classes >= 4 && classes <= EVALUATE_SMALL_CLASSES) {
+    evaluateRows4(x, target, nll, entropy, argmax, topIdx, topLogp, rows, classes, ignoreIndex, k);
+  } else {
+    evaluateRowwise(x, target, nll, entropy, argmax, topIdx, topLogp, rows, classes, ignoreIndex, k);
+  }
+}
+
+/** evaluate one row at a time, for any row; arguments as evaluate's. */
+export function evaluateRowwise(
   x: usize, target: usize, nll: usize, entropy: usize, argmax: usize, topIdx: usize, topLogp: usize,
   rows: i32, classes: i32, ignoreIndex: i32, k: i32,
 ): void {
