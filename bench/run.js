@@ -296,6 +296,18 @@ for (const shape of familyShapes) {
       console.log(`  ${op.padEnd(20)} ${mode} xent ${xent.toFixed(3).padStart(8)} ns/element, reference ${slow.toFixed(1)} (${(slow / xent).toFixed(0)}x)`);
     }
   }
+  // What a per-element result costs before any kernel runs: a new N x V Float32Array, whose
+  // pages the OS maps on their first write (binaryCrossEntropy and sigmoidFocalLoss return one,
+  // their `losses`).
+  const op = 'a new N x V Float32Array, one write per 4 KiB page';
+  const fresh = () => {
+    const a = new Float32Array(rows * classes);
+    for (let i = 0; i < a.length; i += 1024) a[i] = 1;
+    return a[0];
+  };
+  const made = (median(await samples(op, fresh, benchOptions.time)) * 1e6) / (rows * classes);
+  family.push({ shape, op, mode: 'forward', xent: made, reference: NaN });
+  console.log(`  ${op}: ${made.toFixed(3)} ns/element`);
   globalThis.gc?.();
 }
 
