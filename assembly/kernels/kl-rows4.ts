@@ -22,6 +22,7 @@
 import { IOTA, at, lane0, lane1, lane2, lane3, max4, scatter4, sum4 } from '../math/lanes';
 import { expMinus, madd, vconst, K } from '../math/exp';
 import { log1pOf } from '../math/log';
+import { rowMax4 } from './rmax';
 
 /**
  * Rows of 4 to this many classes go four at a time. Measured (fwd+bwd through the engine,
@@ -100,14 +101,6 @@ export function klRows4(
     if (n > 2) rowGrad(g2, e2, last, lane2(cs), lane2(ct));
     if (n > 3) rowGrad(g3, e3, last, lane3(cs), lane3(ct));
   }
-}
-
-/** Four lanes of the max of the row at p (pmax: a NaN may be dropped; its exp is NaN anyway). */
-// @ts-ignore: decorator
-@inline function rowMax4(p: usize, last: usize): v128 {
-  let m = v128.load(p + last);
-  for (let o: usize = 0; o < last; o += 16) m = f32x4.pmax(m, v128.load(p + o));
-  return m;
 }
 
 /** One row's pass 2 (see groups), to sumS, sumT and sumA; ms and mt splat. */

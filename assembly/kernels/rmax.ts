@@ -27,3 +27,15 @@ import { at, hmax } from '../math/lanes';
   for (; i < n; i++) m = max(m, load<f32>(at(x, i)));
   return m;
 }
+
+/**
+ * Four lanes whose max is that of a row of at least four values at p, walked as the four-rows
+ * kernels walk it: blocks of four from 0, the last one at byte `last`, where it ends at the
+ * row's end (pmax: as rowMax's).
+ */
+// @ts-ignore: decorator
+@inline export function rowMax4(p: usize, last: usize): v128 {
+  let m = v128.load(p + last);
+  for (let o: usize = 0; o < last; o += 16) m = f32x4.pmax(m, v128.load(p + o));
+  return m;
+}
