@@ -3,7 +3,8 @@
 // Linear memory is imported and owned by the TypeScript side (src/memory.ts); src/kernels.ts
 // is these exports' signatures, generated from this source on every build (scripts/abi.js).
 
-export { lse } from './kernels/log-sum-exp';
+export { lse, lseRowwise } from './kernels/log-sum-exp';
+export { logProbsRows4, lseRows4 } from './kernels/log-sum-exp-rows4';
 export { softmax, logSoftmax } from './kernels/softmax';
 export { crossEntropy, crossEntropyRowwise } from './kernels/cross-entropy';
 export { crossEntropyRows4 } from './kernels/cross-entropy-rows4';
@@ -15,7 +16,7 @@ export { klDivergence, klRowwise } from './kernels/kl';
 export { klRows4 } from './kernels/kl-rows4';
 export { evaluate, evaluateRowwise, argmaxRows } from './kernels/evaluate';
 export { evaluateRows4 } from './kernels/evaluate-rows4';
-export { logProbs } from './kernels/log-probs';
+export { logProbs, logProbsRowwise } from './kernels/log-probs';
 export { countClassTargets, firstOutsideUnit } from './kernels/targets';
 export { vexp, vexpMinus } from './kernels/vexp';
 export { vlog, vlog1p } from './math/log';

@@ -8,6 +8,12 @@ export interface Kernels {
   simdLevel(): number;
   /** assembly/kernels/log-sum-exp/lse */
   lse(x: number /* usize */, out: number /* usize */, rows: number /* i32 */, cols: number /* i32 */): void;
+  /** assembly/kernels/log-sum-exp/lseRowwise */
+  lseRowwise(x: number /* usize */, out: number /* usize */, rows: number /* i32 */, cols: number /* i32 */): void;
+  /** assembly/kernels/log-sum-exp-rows4/logProbsRows4 */
+  logProbsRows4(x: number /* usize */, ids: number /* usize */, logprobs: number /* usize */, lses: number /* usize */, rows: number /* i32 */, classes: number /* i32 */, k: number /* i32 */, ignoreIndex: number /* i32 */): void;
+  /** assembly/kernels/log-sum-exp-rows4/lseRows4 */
+  lseRows4(x: number /* usize */, out: number /* usize */, rows: number /* i32 */, cols: number /* i32 */): void;
   /** assembly/kernels/softmax/softmax */
   softmax(x: number /* usize */, y: number /* usize */, rows: number /* i32 */, cols: number /* i32 */, invT: number /* f32 */): void;
   /** assembly/kernels/softmax/logSoftmax */
@@ -44,6 +50,8 @@ export interface Kernels {
   evaluateRows4(x: number /* usize */, target: number /* usize */, nll: number /* usize */, entropy: number /* usize */, argmax: number /* usize */, topIdx: number /* usize */, topLogp: number /* usize */, rows: number /* i32 */, classes: number /* i32 */, ignoreIndex: number /* i32 */, k: number /* i32 */): void;
   /** assembly/kernels/log-probs/logProbs */
   logProbs(x: number /* usize */, ids: number /* usize */, logprobs: number /* usize */, lses: number /* usize */, rows: number /* i32 */, classes: number /* i32 */, k: number /* i32 */, ignoreIndex: number /* i32 */): void;
+  /** assembly/kernels/log-probs/logProbsRowwise */
+  logProbsRowwise(x: number /* usize */, ids: number /* usize */, logprobs: number /* usize */, lses: number /* usize */, rows: number /* i32 */, classes: number /* i32 */, k: number /* i32 */, ignoreIndex: number /* i32 */): void;
   /** assembly/kernels/targets/countClassTargets */
   countClassTargets(target: number /* usize */, rows: number /* i32 */, classes: number /* i32 */, ignoreIndex: number /* i32 */): number;
   /** assembly/kernels/targets/firstOutsideUnit */

@@ -8,7 +8,7 @@ import type { Engine } from '../src/index.js';
 import * as reference from '../src/reference/index.js';
 import { expectLosses, expectXentError, sameBits } from './support/compare.js';
 import { DATA_CLASSES, TEST_SHAPES, makeLogits, rng } from './support/data.js';
-import { BUILDS, makeEngine } from './support/engines.js';
+import { BUILDS, makeEngine, rawKernels } from './support/engines.js';
 import { enginesOneAndTwoThreads } from './support/thread-engines.js';
 
 /** rows * k ids: random classes, the last class, and padding (ignoreIndex) at the end of some rows. */
@@ -79,6 +79,71 @@ describe.each(BUILDS)('logProbs [%s]', (build) => {
       0, -Infinity, 1, 2, -Infinity,
     ]);
     compare(engine, `${build} specials`, logits, Int32Array.from([0, 4, 1, 2, 0, 3, 1, 0]), classes);
+  });
+
+  describe('short rows, four at a time (log-sum-exp-rows4.ts: 4 to 256 classes, logSumExp and logProbs alike)', () => {
+    const CLASSES = [...Array.from({ length: 20 }, (_, i) => i + 1), 63, 64, 65, 255, 256, 257, 260];
+
+    it.each(CLASSES)('%i classes, 1..9 rows, every data class', (classes) => {
+      for (let rows = 1; rows <= 9; rows++) {
+        for (const data of DATA_CLASSES) {
+          const logits = makeLogits(rows, classes, data, 7 * classes + rows);
+          compare(engine, `${build} ${rows}x${classes} ${data}`, logits, makeIds(rows, classes, 3, classes + rows), classes);
+        }
+      }
+    });
+
+    it('infinite maxes and NaN in every lane and in partial groups', () => {
+      const SPECIALS = [0, 1, -1, 5, NaN, Infinity, -Infinity, -Infinity, -Infinity];
+      for (const classes of [4, 5, 6, 9, 17]) {
+        const random = rng(classes);
+        for (let rows = 1; rows <= 9; rows++) {
+          const logits = new Float32Array(rows * classes).map(() => SPECIALS[Math.floor(random() * SPECIALS.length)]!);
+          logits.fill(-Infinity, 0, classes); // a row of -inf
+          compare(engine, `${build} ${rows}x${classes} specials`, logits, makeIds(rows, classes, 2, rows), classes);
+        }
+      }
+    });
+
+    it('a row gives the same bits wherever it sits: alone, in a group of four or in the last, partial group', () => {
+      for (const classes of [4, 7, 10, 64, 255]) {
+        const rows = 11, k = 3;
+        const logits = makeLogits(rows, classes, 'normal', 3 * classes);
+        const ids = makeIds(rows, classes, k, 3 * classes + 1);
+        const whole = engine.logProbs(logits, ids, { classes });
+        for (let start = 0; start < 4; start++) {
+          for (let length = 1; start + length <= rows; length++) {
+            const part = engine.logProbs(logits.subarray(start * classes, (start + length) * classes), ids.subarray(start * k, (start + length) * k), { classes });
+            const label = `${build} ${classes} classes, rows ${start}..${start + length - 1}`;
+            expect(sameBits(part.lse, whole.lse.subarray(start, start + length)), label).toBe(true);
+            expect(sameBits(part.logprobs, whole.logprobs.subarray(start * k, (start + length) * k)), `${label} logprobs`).toBe(true);
+          }
+        }
+      }
+    });
+
+    it('the four-rows kernels agree with the row-at-a-time kernels, called directly', () => {
+      const { kernels, memory, base } = rawKernels(build);
+      for (const classes of [4, 5, 6, 7, 8, 10, 33, 100, 256]) {
+        const rows = 9, k = 4, n = rows * classes;
+        const logits = makeLogits(rows, classes, 'normal', 11 * classes);
+        const ids = makeIds(rows, classes, k, 11 * classes + 1);
+        const [x, idp, logprobs, lses, out] = [0, n, n + rows * k, n + 2 * rows * k, n + 2 * rows * k + rows].map((o) => base + 4 * o) as [number, number, number, number, number];
+        new Float32Array(memory.buffer, x, n).set(logits);
+        new Int32Array(memory.buffer, idp, rows * k).set(ids);
+        const f32 = (p: number, len: number) => new Float32Array(memory.buffer, p, len).slice();
+        const run = (four: boolean) => {
+          (four ? kernels.lseRows4 : kernels.lseRowwise)(x, out, rows, classes);
+          (four ? kernels.logProbsRows4 : kernels.logProbsRowwise)(x, idp, logprobs, lses, rows, classes, k, -100);
+          return { lse: f32(out, rows), lses: f32(lses, rows), logprobs: f32(logprobs, rows * k) };
+        };
+        const four = run(true), one = run(false);
+        const label = `${build} ${rows}x${classes} four rows vs row at a time`;
+        expectLosses(four.lse, one.lse, { label });
+        expect(sameBits(four.lses, four.lse), `${label}: logProbs' lses are lse's`).toBe(true);
+        expectLosses(four.logprobs, one.logprobs, { label: `${label} logprobs` });
+      }
+    });
   });
 
   it('k = 0 ids, and no rows at all', () => {

@@ -4,6 +4,7 @@ import { at } from '../math/lanes';
 import { rowMax } from './rmax';
 import { rowSumExp, SumExp } from './sumexp';
 import { rowHasNaN } from './log-sum-exp';
+import { LSE_SMALL_COLS, logProbsRows4 } from './log-sum-exp-rows4';
 
 /**
  * For each of `rows` rows of `classes` >= 1 logits x, with m the row max and s =
@@ -13,9 +14,19 @@ import { rowHasNaN } from './log-sum-exp';
  *   lses[r]        = m + log s, as log-sum-exp.ts gives it (torch.logsumexp, infinite max included).
  * A row whose max is infinite has NaN log-probs, as logSoftmax gives them.
  * Preconditions: every id is ignoreIndex or in [0, classes).
- * The difference and the log are taken in f64, so a log-prob near 0 keeps its digits.
+ * The difference and the log are taken in f64, so a log-prob near 0 keeps its digits. Rows of 4
+ * to LSE_SMALL_COLS classes go four at a time (log-sum-exp-rows4.ts).
  */
 export function logProbs(
+  x: usize, ids: usize, logprobs: usize, lses: usize,
+  rows: i32, classes: i32, k: i32, ignoreIndex: i32,
+): void {
+  if (classes >= 4 && classes <= LSE_SMALL_COLS) logProbsRows4(x, ids, logprobs, lses, rows, classes, k, ignoreIndex);
+  else logProbsRowwise(x, ids, logprobs, lses, rows, classes, k, ignoreIndex);
+}
+
+/** logProbs one row at a time, for any row; arguments as logProbs'. */
+export function logProbsRowwise(
   x: usize, ids: usize, logprobs: usize, lses: usize,
   rows: i32, classes: i32, k: i32, ignoreIndex: i32,
 ): void {

@@ -3,13 +3,21 @@
 import { at } from '../math/lanes';
 import { rowMax } from './rmax';
 import { rowSumExp, SumExp } from './sumexp';
+import { LSE_SMALL_COLS, lseRows4 } from './log-sum-exp-rows4';
 
 /**
  * out[r] = log sum_j exp(x[r, j]) for each of `rows` rows of `cols` >= 1 values, shifted by
  * the row max. Where the max is infinite the answer is that infinity, as torch.logsumexp
  * gives it (+inf for a row holding +inf, -inf for a row of -inf), unless the row holds a NaN.
+ * Rows of 4 to LSE_SMALL_COLS values go four at a time (log-sum-exp-rows4.ts).
  */
 export function lse(x: usize, out: usize, rows: i32, cols: i32): void {
+  if (cols >= 4 && cols <= LSE_SMALL_COLS) lseRows4(x, out, rows, cols);
+  else lseRowwise(x, out, rows, cols);
+}
+
+/** lse one row at a time, for any row; arguments as lse's. */
+export function lseRowwise(x: usize, out: usize, rows: i32, cols: i32): void {
   for (let r = 0; r < rows; r++) {
     const row = at(x, r * cols);
     const m = rowMax(row, cols);
