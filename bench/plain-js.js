@@ -1,8 +1,9 @@
-// The best plain-JavaScript cross-entropy we could write: float32 storage, three passes per
-// row (max, exp-and-sum storing the terms, scale), Math.exp, no allocation in the loop.
-// It is the baseline that says what WebAssembly SIMD buys over JavaScript.
+// The best plain-JavaScript cross-entropy (and binary cross-entropy) we could write: float32
+// storage, Math.exp, no allocation in the loop. The baseline that says what WebAssembly SIMD buys
+// over JavaScript.
 
 /**
+ * Three passes per row: max, exp-and-sum storing the terms, scale.
  * Mean cross-entropy of rows x classes logits against class indices; writes
  * d(loss)/d(logits) to grad when given.
  * @param {Float32Array} logits
@@ -32,4 +33,24 @@ export function plainCrossEntropy(logits, target, classes, grad) {
     }
   }
   return total / rows;
+}
+
+/**
+ * Mean binary cross-entropy with logits over all elements against targets in [0, 1], one pass:
+ * max(x, 0) - x t + log(1 + exp(-|x|)); writes d(loss)/d(logits) = (sigmoid(x) - t) / n to grad
+ * when given.
+ * @param {Float32Array} logits
+ * @param {Float32Array} target
+ * @param {Float32Array} [grad]
+ */
+export function plainBinaryCrossEntropy(logits, target, grad) {
+  const n = logits.length;
+  let total = 0;
+  for (let i = 0; i < n; i++) {
+    const x = logits[i], t = target[i];
+    const e = Math.exp(-Math.abs(x));
+    total += Math.max(x, 0) - x * t + Math.log1p(e);
+    if (grad) grad[i] = ((x >= 0 ? 1 : e) / (1 + e) - t) / n;
+  }
+  return total / n;
 }

@@ -13,10 +13,10 @@ import { Bench } from 'tinybench';
 import { createEngine } from '../dist/index.js';
 import * as reference from '../dist/reference/index.js';
 import { runLinear } from './linear.js';
-import { plainCrossEntropy } from './plain-js.js';
+import { plainBinaryCrossEntropy, plainCrossEntropy } from './plain-js.js';
 import { rng } from './random.js';
 import { BENCH_SHAPES } from './shapes.js';
-import { tfCrossEntropy, useBackend } from './tfjs.js';
+import { tfCrossEntropy, tfSigmoidCrossEntropy, useBackend } from './tfjs.js';
 import { SECTIONS, writeResults } from './results.js';
 
 const { values: flags } = parseArgs({
@@ -253,7 +253,7 @@ for (const shape of shapes) {
 // The loss family at the same shapes: xent (baseline build, plain arrays) against the float64
 // reference, the only other implementation of all four here. The reference is timed on one warm
 // call: it is slow enough (hundreds of ns per element) for one call to be representative.
-const family = []; // { shape, op, mode, xent, reference }
+const family = []; // { shape, op, mode, ns, reference, peerOf }
 const familyShapes = shapes.filter((s) => s.rows * s.classes <= 4_200_000 && (!flags.quick || s.classes === 1000));
 for (const shape of familyShapes) {
   const { rows, classes } = shape;
@@ -292,7 +292,7 @@ for (const shape of familyShapes) {
         run(reference, withGrad);
         slow = ((performance.now() - started) * 1e6) / (rows * classes);
       }
-      family.push({ shape, op, mode, xent, reference: slow });
+      family.push({ shape, op, mode, ns: xent, reference: slow });
       console.log(`  ${op.padEnd(20)} ${mode} xent ${xent.toFixed(3).padStart(8)} ns/element, reference ${slow.toFixed(1)} (${(slow / xent).toFixed(0)}x)`);
     }
   }
@@ -306,8 +306,35 @@ for (const shape of familyShapes) {
     return a[0];
   };
   const made = (median(await samples(op, fresh, benchOptions.time)) * 1e6) / (rows * classes);
-  family.push({ shape, op, mode: 'forward', xent: made, reference: NaN });
+  family.push({ shape, op, mode: 'forward', ns: made, reference: NaN });
   console.log(`  ${op}: ${made.toFixed(3)} ns/element`);
+  // binaryCrossEntropy's peers, each checked against the reference first: the gradient element
+  // by element as everywhere, the loss to 1e-2 (TF.js sums its millions of f32 terms in f32:
+  // 2e-3 off at 4096 x 1000, which a wrong formula or reduction would far exceed).
+  await useBackend('wasm');
+  for (const withGrad of [false, true]) {
+    const mode = withGrad ? 'fwd+bwd' : 'forward';
+    const want = reference.binaryCrossEntropy(logits, unit, { grad: withGrad });
+    const peers = {
+      'TF.js wasm tf.losses.sigmoidCrossEntropy': tfSigmoidCrossEntropy(logits, unit, withGrad),
+      'plain JS': { run: () => plainBinaryCrossEntropy(logits, unit, withGrad ? grad : undefined), gradient: () => grad, dispose() {} },
+    };
+    for (const [peer, step] of Object.entries(peers)) {
+      const name = `binaryCrossEntropy: ${peer}`;
+      const loss = step.run();
+      const wrong = !(Math.abs(loss - want.loss) <= 1e-2 * Math.max(1, Math.abs(want.loss)))
+        ? `loss ${loss} differs from the reference ${want.loss}`
+        : withGrad ? gradientError(step.gradient(), want.grad) : undefined;
+      if (wrong === undefined) {
+        const ns = (median(await samples(name, step.run, benchOptions.time)) * 1e6) / (rows * classes);
+        family.push({ shape, op: name, mode, ns, reference: NaN, peerOf: 'binaryCrossEntropy' });
+        console.log(`  ${name} ${mode}: ${ns.toFixed(3)} ns/element`);
+      } else {
+        console.log(`  ${name} ${mode}: ${wrong}: not timed`);
+      }
+      step.dispose();
+    }
+  }
   globalThis.gc?.();
 }
 
@@ -415,15 +442,20 @@ table(
   ratioRows,
 );
 table(
-  'Loss family: xent simd128 ns per element (plain arrays); / crossEntropy (the same mode, plain arrays), / the bare exp pass; the float64 reference / xent',
+  'Loss family: xent simd128 ns per element (plain arrays); / crossEntropy (the same mode, plain arrays), / the bare exp pass; the float64 reference / xent. ' +
+    "binaryCrossEntropy's peers: ns per element, / xent's binaryCrossEntropy",
   ['op', 'mode', ...familyShapes.map((s) => `${s.rows} x ${s.classes}`)],
   [...new Set(family.map((f) => `${f.op}|${f.mode}`))].map((key) => {
     const [op, mode] = key.split('|');
     return [op, mode, ...familyShapes.map((s) => {
       const f = family.find((r) => r.shape === s && r.op === op && r.mode === mode);
       if (!f) return '-';
-      const ce = f.xent / ns(s, 'xent simd128', mode), exp = f.xent / ns(s, 'bare exp pass', 'forward');
-      return `${fmt(f.xent, 3)} (${fmt(ce)}x CE, ${fmt(exp, 1)}x exp${Number.isNaN(f.reference) ? '' : `; ref ${fmt(f.reference / f.xent, 0)}x`})`;
+      if (f.peerOf !== undefined) {
+        const xent = family.find((r) => r.shape === s && r.op === f.peerOf && r.mode === mode);
+        return `${fmt(f.ns, 3)} (${xent ? fmt(f.ns / xent.ns) : '-'}x xent)`;
+      }
+      const ce = f.ns / ns(s, 'xent simd128', mode), exp = f.ns / ns(s, 'bare exp pass', 'forward');
+      return `${fmt(f.ns, 3)} (${fmt(ce)}x CE, ${fmt(exp, 1)}x exp${Number.isNaN(f.reference) ? '' : `; ref ${fmt(f.reference / f.ns, 0)}x`})`;
     })];
   }),
 );
