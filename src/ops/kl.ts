@@ -60,9 +60,9 @@ export function klDivergence(
   const reduction = klReduction(OP, options.reduction);
   const gradScale = numberOption(OP, 'gradScale', options.gradScale, 1);
   const grad = gradTarget(OP, studentLogits, options.grad, rows * classes);
-  // The kernel reads the teacher after writing the gradient: where both live in engine memory
-  // and overlap (one tensor as student and teacher, graded in place), it would read its own
-  // output. The teacher is then copied first.
+  // The gradient may share memory only with the student it is computed over (the runner refuses
+  // any other overlap of an output and an input): where the teacher overlaps the gradient (one
+  // tensor as student and teacher, graded in place), the teacher is copied first.
   if (grad !== undefined && overlaps(ctx.arena, teacher, grad)) teacher = (teacher instanceof Tensor ? teacher.data : teacher).slice();
 
   const batchmean = reduction === 'batchmean';
