@@ -87,7 +87,9 @@ export function runRows<K extends RowKernel, const A extends readonly Arg[]>(are
   // Small calls: few elements (no thread would share them) and a few KiB of f32 arrays to copy.
   let smallBytes = 0;
   let halves = false;
+  let copied = false;
   for (const p of plan) {
+    if (p.source !== undefined || p.dest !== undefined || p.halves !== undefined) copied = true;
     if (p.chunked && p.over === undefined) {
       chunkBytesPerRow += p.perRow * (p.halves === undefined ? 4 : 6);
       smallBytes += align(rows * p.perRow * 4);
@@ -99,7 +101,8 @@ export function runRows<K extends RowKernel, const A extends readonly Arg[]>(are
     runSmall(arena, call, plan);
     return;
   }
-  const sets = threads > 1 && chunkBytesPerRow > 0 && rows > 0 ? 2 : 1;
+  // Scratch rows alone need one set: there is nothing to copy while the workers compute.
+  const sets = threads > 1 && copied && rows > 0 ? 2 : 1;
   const spare = (arena.largestFree - wholeBytes - 32 * plan.length) / sets;
   // Each thread gets a chunk's worth of rows: a job per thread is worth its posting only then.
   const perRow = Math.max(1, chunkBytesPerRow);
