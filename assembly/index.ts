@@ -18,6 +18,7 @@ export { evaluate, evaluateRowwise, argmaxRows } from './kernels/evaluate';
 export { evaluateRows4 } from './kernels/evaluate-rows4';
 export { logProbs, logProbsRowwise } from './kernels/log-probs';
 export { countClassTargets, firstOutsideUnit } from './kernels/targets';
+export { sumLanes } from './kernels/sum';
 export { vexp, vexpMinus } from './kernels/vexp';
 export { vlog, vlog1p } from './math/log';
 export { widenF16, widenBf16 } from './kernels/widen';

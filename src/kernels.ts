@@ -56,6 +56,8 @@ export interface Kernels {
   countClassTargets(target: number /* usize */, rows: number /* i32 */, classes: number /* i32 */, ignoreIndex: number /* i32 */): number;
   /** assembly/kernels/targets/firstOutsideUnit */
   firstOutsideUnit(x: number /* usize */, n: number /* i32 */): number;
+  /** assembly/kernels/sum/sumLanes */
+  sumLanes(values: number /* usize */, n: number /* i32 */, first: number /* i32 */, lanes: number /* usize */): number;
   /** assembly/kernels/vexp/vexp */
   vexp(x: number /* usize */, y: number /* usize */, n: number /* i32 */): void;
   /** assembly/kernels/vexp/vexpMinus */

@@ -13,6 +13,15 @@ type Pointer = number;
 /** A kernel of the wasm ABI (src/kernels.ts): pointers, then rows and classes, then scalars. */
 export type RowKernel = (...args: number[]) => void;
 
+/**
+ * kernels.sumLanes: adds n f32 at `values`, elements first .. first + n of a whole array, to
+ * eight f64 lanes at `lanes` and returns their total, in the order of ops/sum.ts's sumOf.
+ */
+export type SumLanes = (values: Pointer, n: number, first: number, lanes: Pointer) => number;
+
+/** Bytes of sumLanes' eight f64 lanes. */
+const LANES_BYTES = 64;
+
 /** The scalars a kernel takes after its `pointers` pointers, rows and classes. */
 export type ScalarsOf<K extends RowKernel, Pointers extends number> =
   Parameters<K> extends [...Numbers<Pointers>, number, number, ...infer S] ? S : never;
@@ -31,8 +40,10 @@ export type Arg =
   /** Read as 16-bit floats, perRow per row, widened to f32 in engine memory by `widen`. */
   | { read: Uint16Array; perRow: number; widen: (halves: number, floats: number, n: number) => void; name?: string }
   /** Written, perRow values per row; `over` is the index of a read argument that the kernel
-   *  may overwrite to compute this one in place (when both are plain arrays). */
-  | { write: Float32Array | Tensor; perRow: number; over?: number; name?: string; own?: true }
+   *  may overwrite to compute this one in place (when both are plain arrays). An array the
+   *  operation made (`own`) may have its `total` taken in float64 as it is copied out, by
+   *  sumLanes in engine memory: runRows returns it. */
+  | { write: Float32Array | Tensor; perRow: number; over?: number; name?: string; own?: true; total?: SumLanes }
   /** Scratch rows, perRow values per row, that the kernel writes and reads back: never copied. */
   | { scratch: number }
   /** The same values for every row (class weights), copied once; undefined passes 0. */
@@ -70,7 +81,8 @@ interface AnyRowCall extends Omit<RowCall, 'scalars'> {
   scalars: readonly number[];
 }
 
-export function runRows<K extends RowKernel, const A extends readonly Arg[]>(arena: Arena, typed: RowCall<K, A>): void {
+/** Runs the call; returns the total of the output that asks for one (see Arg), else 0. */
+export function runRows<K extends RowKernel, const A extends readonly Arg[]>(arena: Arena, typed: RowCall<K, A>): number {
   const call: AnyRowCall = typed as AnyRowCall;
   if (arena.disposed) throw new XentError('DISPOSED', `${call.op}: the engine was disposed during this call`);
   const { rows, classes } = call;
@@ -88,7 +100,9 @@ export function runRows<K extends RowKernel, const A extends readonly Arg[]>(are
   let smallBytes = 0;
   let halves = false;
   let copied = false;
+  let lanesBytes = 0;
   for (const p of plan) {
+    if (p.total !== undefined) lanesBytes = LANES_BYTES;
     if (p.source !== undefined || p.dest !== undefined || p.halves !== undefined) copied = true;
     if (p.chunked && p.over === undefined) {
       chunkBytesPerRow += p.perRow * (p.halves === undefined ? 4 : 6);
@@ -97,9 +111,8 @@ export function runRows<K extends RowKernel, const A extends readonly Arg[]>(are
     if (p.whole !== undefined) wholeBytes += align(p.whole.byteLength);
     if (p.halves !== undefined) halves = true;
   }
-  if (rows * classes <= SMALL_CALL_ELEMENTS && smallBytes + wholeBytes <= SMALL_CALL_BYTES && !halves) {
-    runSmall(arena, call, plan);
-    return;
+  if (rows * classes <= SMALL_CALL_ELEMENTS && smallBytes + wholeBytes + lanesBytes <= SMALL_CALL_BYTES && !halves) {
+    return runSmall(arena, call, plan);
   }
   // Scratch rows alone need one set: there is nothing to copy while the workers compute.
   const sets = threads > 1 && copied && rows > 0 ? 2 : 1;
@@ -112,7 +125,7 @@ export function runRows<K extends RowKernel, const A extends readonly Arg[]>(are
     align(chunkRows * p.perRow * 4 + SKEW_SLACK) + (p.halves === undefined ? 0 : align(chunkRows * p.perRow * 2 + SKEW_SLACK));
   const setBytes = rows > 0 ? plan.reduce((sum, p) => sum + (p.chunked && p.over === undefined ? bufferBytes(p) : 0), 0) : 0;
   const columnBytes = call.columns !== undefined && threads > 1 ? align(call.columns.bytes(chunkRows, threads)) : 0;
-  const blockBytes = wholeBytes + sets * setBytes + columnBytes;
+  const blockBytes = wholeBytes + lanesBytes + sets * setBytes + columnBytes;
   const block = blockBytes === 0 ? 0 : arena.alloc(blockBytes, () => `${call.op} (weights and chunks of ${chunkRows} rows of ${classes} classes)`);
   try {
     let next = block;
@@ -122,6 +135,8 @@ export function runRows<K extends RowKernel, const A extends readonly Arg[]>(are
       arena.f32(next, p.whole.length).set(p.whole);
       next += align(p.whole.byteLength);
     }
+    const lanes = clearLanes(arena, next, lanesBytes);
+    next += lanesBytes;
     const buffers: Buffers[] = [];
     for (let set = 0; set < sets; set++) {
       const b: Buffers = { ptr: plan.map((p) => p.ptr), staging: plan.map(() => 0) };
@@ -143,21 +158,34 @@ export function runRows<K extends RowKernel, const A extends readonly Arg[]>(are
       const pointers = plan.map((p, k) => (p.resident >= 0 ? p.resident + r0 * p.perRow * 4 : chunkAddress(plan, here.ptr, k, r0)));
       if (sets === 1) {
         runKernel(arena, call, plan, pointers, rowsOf(c), scratch);
-        copyOut(arena, plan, here, r0, rowsOf(c));
+        copyOut(arena, plan, here, r0, rowsOf(c), lanes);
         if (c + 1 < chunks) copyIn(arena, plan, here, r0 + chunkRows, rowsOf(c + 1));
         continue;
       }
       const other = buffers[(c + 1) % sets]!;
       const copies = chunks === 1 ? undefined : () => {
-        if (c > 0) copyOut(arena, plan, other, r0 - chunkRows, rowsOf(c - 1));
+        if (c > 0) copyOut(arena, plan, other, r0 - chunkRows, rowsOf(c - 1), lanes);
         if (c + 1 < chunks) copyIn(arena, plan, other, r0 + chunkRows, rowsOf(c + 1));
       };
       runKernel(arena, call, plan, pointers, rowsOf(c), scratch, copies);
-      if (c + 1 === chunks) copyOut(arena, plan, here, r0, rowsOf(c));
+      if (c + 1 === chunks) copyOut(arena, plan, here, r0, rowsOf(c), lanes);
     }
+    return totalOf(plan);
   } finally {
     if (block !== 0) arena.release(block);
   }
+}
+
+/** Zeroes sumLanes' lanes at `at` when the call has a total (lanesBytes > 0); returns `at`. */
+function clearLanes(arena: Arena, at: Pointer, lanesBytes: number): Pointer {
+  if (lanesBytes > 0) arena.words.f32.fill(0, at >> 2, (at + lanesBytes) >> 2);
+  return at;
+}
+
+/** The total that copyOut (or runSmall) took of the output that asks for one, else 0. */
+function totalOf(plan: readonly ArgPlan[]): number {
+  for (const p of plan) if (p.total !== undefined) return p.sum;
+  return 0;
 }
 
 // A call whose plain arrays take at most SMALL_CALL_BYTES (laid out) and whose logits are at
@@ -168,7 +196,7 @@ const SMALL_CALL_BYTES = SMALL_BLOCK_BYTES;
 const SMALL_CALL_ELEMENTS = 4096;
 
 /** runRows for a small call: the arguments' plans made, one chunk, the calling thread. */
-function runSmall(arena: Arena, call: AnyRowCall, plan: ArgPlan[]): void {
+function runSmall(arena: Arena, call: AnyRowCall, plan: ArgPlan[]): number {
   const { rows } = call;
   const block = arena.smallCallBlock();
   {
@@ -196,9 +224,13 @@ function runSmall(arena: Arena, call: AnyRowCall, plan: ArgPlan[]): void {
     pointers.push(rows, call.classes, ...call.scalars);
     call.kernel(...pointers);
     for (let k = 0; k < args; k++) {
-      const dest = plan[k]!.dest;
-      if (dest !== undefined) dest.set(words.f32.subarray(pointers[k]! >> 2, (pointers[k]! >> 2) + dest.length));
+      const p = plan[k]!;
+      if (p.dest === undefined) continue;
+      const at = pointers[k]!;
+      if (p.total !== undefined) p.sum = p.total(at, p.dest.length, 0, clearLanes(arena, next, LANES_BYTES));
+      p.dest.set(words.f32.subarray(at >> 2, (at >> 2) + p.dest.length));
     }
+    return totalOf(plan);
   }
 }
 
@@ -266,11 +298,15 @@ function copyIn(arena: Arena, plan: readonly ArgPlan[], buffers: Buffers, r0: nu
   });
 }
 
-/** Copies rows r0 .. r0 + n of the plain outputs out of a set of chunk buffers. */
-function copyOut(arena: Arena, plan: readonly ArgPlan[], buffers: Buffers, r0: number, n: number): void {
+/**
+ * Copies rows r0 .. r0 + n of the plain outputs out of a set of chunk buffers, adding the one
+ * that asks for a total to the lanes at `lanes` (chunks come here in order).
+ */
+function copyOut(arena: Arena, plan: readonly ArgPlan[], buffers: Buffers, r0: number, n: number, lanes: Pointer): void {
   plan.forEach((p, k) => {
     if (p.dest === undefined) return;
     const at = chunkAddress(plan, buffers.ptr, k, r0), length = n * p.perRow;
+    if (p.total !== undefined) p.sum = p.total(at, length, r0 * p.perRow, lanes);
     p.dest.set(arena.f32(at, length), r0 * p.perRow);
   });
 }
@@ -368,6 +404,9 @@ class ArgPlan {
   staging: Pointer = 0;
   /** Copied once, the same for every row. */
   whole: Float32Array | undefined = undefined;
+  /** Sums this output as it is copied out, into `sum`. */
+  total: SumLanes | undefined = undefined;
+  sum = 0;
   /** The address the kernel is given (for chunked and whole arguments). */
   ptr: Pointer = 0;
 }
@@ -396,7 +435,10 @@ function planArg(arg: Arg, args: readonly Arg[], memory: ArrayBufferLike): ArgPl
   const own = 'own' in arg && arg.own === true;
   if (!own) plan.callerData = data;
   plan.writes = !reads;
-  if (!reads) plan.computedOver = arg.over;
+  if (!reads) {
+    plan.computedOver = arg.over;
+    if (own) plan.total = arg.total;
+  }
   plan.resident = own ? -1 : residentPointer(data, memory);
   if (plan.resident >= 0) return plan;
   plan.chunked = true;

@@ -16,7 +16,6 @@ import {
 import { keepLive, runRows, type Arg } from '../runner.js';
 import { BINARY_CROSS_ENTROPY_OPTIONS, type BinaryCrossEntropyOptions, type LossResult } from '../types.js';
 import { logitsShape, type EngineContext, type Logits } from './logits.js';
-import { sumOf } from './sum.js';
 import { engineFirstOutsideUnit } from './targets.js';
 
 const OP = 'binaryCrossEntropy';
@@ -61,7 +60,7 @@ export function binaryCrossEntropy(
   const losses = new Float32Array(n);
   const gradArg: Arg = grad === undefined ? { none: true } : { write: grad, perRow: classes, over: 0, name: 'grad' };
   const gradOut = grad === undefined ? undefined : keepLive(ctx.arena, grad);
-  runRows(ctx.arena, {
+  const total = runRows(ctx.arena, {
     op: OP,
     kernel: ctx.kernels.binaryCrossEntropy,
     args: [
@@ -70,13 +69,12 @@ export function binaryCrossEntropy(
       weight === undefined ? { none: true } : { read: weight, perRow: classes, name: 'weight' },
       { whole: posWeight.perClass as Float32Array | undefined },
       gradArg,
-      { write: losses, perRow: classes, own: true },
+      { write: losses, perRow: classes, own: true, total: ctx.kernels.sumLanes },
     ],
     rows,
     classes,
     scalars: [posWeight.scalar, mean ? gradScale / n : gradScale],
   });
-  const total = sumOf(losses);
   const result: LossResult = { loss: mean ? total / n : total, losses };
   if (gradOut !== undefined) result.grad = gradOut();
   return result;

@@ -5,7 +5,6 @@ import { checkOptionKeys, focalOptions, numberOption, reductionOption, unitTarge
 import { keepLive, runRows, type Arg } from '../runner.js';
 import { SIGMOID_FOCAL_LOSS_OPTIONS, type LossResult, type SigmoidFocalLossOptions } from '../types.js';
 import { elementShape, gradTarget } from './bce.js';
-import { sumOf } from './sum.js';
 import { engineFirstOutsideUnit } from './targets.js';
 import type { EngineContext, Logits } from './logits.js';
 
@@ -31,15 +30,14 @@ export function sigmoidFocalLoss(
   const losses = new Float32Array(n);
   const gradArg: Arg = grad === undefined ? { none: true } : { write: grad, perRow: classes, over: 0, name: 'grad' };
   const gradOut = grad === undefined ? undefined : keepLive(ctx.arena, grad);
-  runRows(ctx.arena, {
+  const total = runRows(ctx.arena, {
     op: OP,
     kernel: ctx.kernels.sigmoidFocalLoss,
-    args: [{ read: logits, perRow: classes, name: 'logits' }, { read: t, perRow: classes, name: 'target' }, gradArg, { write: losses, perRow: classes, own: true }],
+    args: [{ read: logits, perRow: classes, name: 'logits' }, { read: t, perRow: classes, name: 'target' }, gradArg, { write: losses, perRow: classes, own: true, total: ctx.kernels.sumLanes }],
     rows,
     classes,
     scalars: [alphaPos, alphaNeg, gamma, mean ? gradScale / n : gradScale],
   });
-  const total = sumOf(losses);
   const result: LossResult = { loss: mean ? total / n : total, losses };
   if (gradOut !== undefined) result.grad = gradOut();
   return result;

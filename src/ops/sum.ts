@@ -1,22 +1,29 @@
 // The float64 totals of per-row and per-element results. Summed on the calling thread rather
-// than in the kernels, whose rows may run on several worker threads and in chunks of any size:
-// the order here is fixed by the index alone, so every split gives the same bits.
+// than in the row kernels, whose rows may run on several worker threads and in chunks of any
+// size: the order here is fixed by the index alone, so every split gives the same bits. The
+// runner sums per-element losses in wasm, in this order (assembly/kernels/sum.ts).
 
 /**
- * sum_i values[i] in float64, in four interleaved partial sums combined as (a + b) + (c + d):
- * one chain of dependent additions would wait out the add's latency at every element
- * (measured: 3.6 ns per element with one chain, under 1 with four, Node 20).
+ * sum_i values[i] in float64: value i goes to partial sum i mod 8, and the eight combine as
+ * ((0 + 1) + (2 + 3)) + ((4 + 5) + (6 + 7)). One chain of dependent additions would wait out
+ * the add's latency at every element (measured: 3.6 ns per element with one chain, under 1
+ * with four, Node 20).
  */
 export function sumOf(values: Float32Array): number {
-  let a = 0, b = 0, c = 0, d = 0;
+  let l0 = 0, l1 = 0, l2 = 0, l3 = 0, l4 = 0, l5 = 0, l6 = 0, l7 = 0;
   const n = values.length;
   let i = 0;
-  for (; i + 4 <= n; i += 4) {
-    a += values[i]!;
-    b += values[i + 1]!;
-    c += values[i + 2]!;
-    d += values[i + 3]!;
+  for (; i + 8 <= n; i += 8) {
+    l0 += values[i]!;
+    l1 += values[i + 1]!;
+    l2 += values[i + 2]!;
+    l3 += values[i + 3]!;
+    l4 += values[i + 4]!;
+    l5 += values[i + 5]!;
+    l6 += values[i + 6]!;
+    l7 += values[i + 7]!;
   }
-  for (; i < n; i++) a += values[i]!;
-  return (a + b) + (c + d);
+  const lanes = [l0, l1, l2, l3, l4, l5, l6, l7];
+  for (; i < n; i++) lanes[i & 7] = lanes[i & 7]! + values[i]!;
+  return ((lanes[0]! + lanes[1]!) + (lanes[2]! + lanes[3]!)) + ((lanes[4]! + lanes[5]!) + (lanes[6]! + lanes[7]!));
 }
