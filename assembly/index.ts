@@ -20,7 +20,7 @@ export { logProbs, logProbsRowwise } from './kernels/log-probs';
 export { countClassTargets, firstOutsideUnit } from './kernels/targets';
 export { sumLanes } from './kernels/sum';
 export { vexp, vexpMinus } from './kernels/vexp';
-export { vlog, vlog1p } from './math/log';
+export { vlog, vlog1p, vlog1pUnit } from './math/log';
 export { widenF16, widenBf16 } from './kernels/widen';
 export { gemmNT, maddPeak } from './kernels/gemm';
 export { linearLogits, linearHeadGrad, linearHiddenGrad } from './kernels/linear';

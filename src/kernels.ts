@@ -66,6 +66,8 @@ export interface Kernels {
   vlog(x: number /* usize */, y: number /* usize */, n: number /* i32 */): void;
   /** assembly/math/log/vlog1p */
   vlog1p(x: number /* usize */, y: number /* usize */, n: number /* i32 */): void;
+  /** assembly/math/log/vlog1pUnit */
+  vlog1pUnit(x: number /* usize */, y: number /* usize */, n: number /* i32 */): void;
   /** assembly/kernels/widen/widenF16 */
   widenF16(x: number /* usize */, y: number /* usize */, n: number /* i32 */): void;
   /** assembly/kernels/widen/widenBf16 */

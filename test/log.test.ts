@@ -1,6 +1,7 @@
 // The log and log1p of assembly/math/log.ts against float64 Math.log / Math.log1p, in ulp of
 // the exact result. Measured in both builds: logAny at most 0.83 ulp, log1p at most 0.79 ulp
-// on [0, 1] and 1.2 ulp on [-0.999, 0); the bounds tested are 0.9 and 1.25.
+// on [0, 1] and 1.2 ulp on [-0.999, 0); the bounds tested are 0.9 and 1.25. log1pUnit, the
+// polynomial on [0, 1]: at most 1.78 ulp (scripts/fit-log1p.py), bound 2.
 
 import { describe, expect, it } from 'vitest';
 import { BUILDS, rawKernels } from './support/engines.js';
@@ -58,7 +59,7 @@ function worstUlp(y: Float32Array, x: Float32Array, exact: (v: number) => number
 describe.each(BUILDS)('log [%s]', (build) => {
   const { kernels, memory, base } = rawKernels(build, 256);
 
-  function run(kernel: 'vlog' | 'vlog1p', x: Float32Array): Float32Array {
+  function run(kernel: 'vlog' | 'vlog1p' | 'vlog1pUnit', x: Float32Array): Float32Array {
     new Float32Array(memory.buffer, base, x.length).set(x);
     kernels[kernel](base, base + x.length * 4, x.length);
     return new Float32Array(memory.buffer, base + x.length * 4, x.length).slice();
@@ -115,9 +116,23 @@ describe.each(BUILDS)('log [%s]', (build) => {
     expect(ulpError(y[3]!, Math.LN2)).toBeLessThan(BOUND);
   });
 
+  it('log1pUnit is within 2 ulp of log1p on [0, 1], and keeps tiny arguments exact', () => {
+    for (const [lo, hi] of [[0, 1], [0.25, 1], [1e-12, 1e-3]] as const) {
+      const x = sweep(lo, hi);
+      const { ulp, at } = worstUlp(run('vlog1pUnit', x), x, Math.log1p);
+      expect(ulp, `worst at x = ${at}`).toBeLessThan(2);
+    }
+    const y = run('vlog1pUnit', new Float32Array([1e-30, 2 ** -24, 0, 1, NaN]));
+    expect(y[0]).toBe(Math.fround(1e-30));
+    expect(ulpError(y[1]!, Math.log1p(2 ** -24))).toBeLessThan(BOUND);
+    expect(Object.is(y[2], 0)).toBe(true);
+    expect(ulpError(y[3]!, Math.LN2)).toBeLessThan(2);
+    expect(Number.isNaN(y[4])).toBe(true); // a lane of the gathered tail
+  });
+
   it('the scalar tail gives the same values as the vector lanes', () => {
     // 7 values: lanes 0-3 go through the f32x4 path, 4-6 through the scalar twin.
-    for (const kernel of ['vlog', 'vlog1p'] as const) {
+    for (const kernel of ['vlog', 'vlog1p', 'vlog1pUnit'] as const) {
       const x = new Float32Array([0.3, 0.71, 0.999, 1e-20, 0.3, 0.71, 0.999]);
       const y = run(kernel, x);
       for (let k = 0; k < 3; k++) expect(ulpDistance(y[k]!, y[k + 4]!)).toBeLessThanOrEqual(build === 'relaxed' ? 1 : 0);

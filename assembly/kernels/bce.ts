@@ -19,12 +19,22 @@
 //
 // with `scale` carrying the reduction (1 / elements for 'mean') and gradScale. At x = -inf
 // PyTorch computes inf - inf, so the loss is NaN there as well; the gradient stays finite.
-// Accuracy: exp is within 2 ulp and log1p within 0.8 ulp (math/), so each loss and gradient
-// is within a few ulp. The caller sums the losses: rows may run on several threads.
+// Without a positive weight (P = 1, the common case) B = t and A + B = 1: the loss is
+// a |x| + sp, one multiply-add. sp is log1pUnit(e), a polynomial in e without division.
+// Accuracy: exp is within 2 ulp and log1pUnit within 1.8 ulp (math/), so each loss and
+// gradient is within a few ulp. The caller sums the losses: rows may run on several threads.
 
-import { at } from '../math/lanes';
+import { at, gatherTail, scatterTail } from '../math/lanes';
 import { expMinus, madd, vconst, K } from '../math/exp';
-import { log1pOf, lconst, L } from '../math/log';
+import { log1pUnit, lconst, L } from '../math/log';
+
+// How the positive weight enters: none (P = 1), one P for every element, or P[j] for column j.
+// @ts-ignore: decorator
+@inline const UNIT_POS = 0;
+// @ts-ignore: decorator
+@inline const SCALAR_POS = 1;
+// @ts-ignore: decorator
+@inline const CLASS_POS = 2;
 
 /**
  * Binary cross-entropy of `rows * cols` logits x against targets t (same layout). Writes
@@ -39,37 +49,42 @@ export function binaryCrossEntropy(
   const weighted = weight != 0, wantGrad = grad != 0;
   if (posWeight == 0) {
     // Elementwise: the whole chunk is one span, whatever the row length.
-    span(x, target, weight, 0, grad, losses, rows * cols, posWeightScalar, scale, weighted, false, wantGrad);
+    const pos = posWeightScalar == 1 ? UNIT_POS : SCALAR_POS;
+    span(x, target, weight, 0, grad, losses, rows * cols, posWeightScalar, scale, weighted, pos, wantGrad);
     return;
   }
   for (let r = 0; r < rows; r++) {
     const o = r * cols;
     span(at(x, o), at(target, o), at(weight, o), posWeight, at(grad, o), at(losses, o),
-      cols, posWeightScalar, scale, weighted, true, wantGrad);
+      cols, posWeightScalar, scale, weighted, CLASS_POS, wantGrad);
   }
 }
 
-/** bceSpan with its flags turned into compile-time constants, one branch per use. */
+/** bceSpan with its modes turned into compile-time constants, one branch per use. */
 function span(
   x: usize, t: usize, w: usize, P: usize, g: usize, l: usize, n: i32, pScalar: f32, scale: f32,
-  weighted: bool, perClass: bool, wantGrad: bool,
+  weighted: bool, pos: i32, wantGrad: bool,
 ): void {
-  if (perClass) {
-    if (weighted) {
-      if (wantGrad) bceSpan(x, t, w, P, g, l, n, pScalar, scale, true, true, true);
-      else bceSpan(x, t, w, P, g, l, n, pScalar, scale, true, true, false);
-    } else if (wantGrad) bceSpan(x, t, w, P, g, l, n, pScalar, scale, false, true, true);
-    else bceSpan(x, t, w, P, g, l, n, pScalar, scale, false, true, false);
-  } else if (weighted) {
-    if (wantGrad) bceSpan(x, t, w, P, g, l, n, pScalar, scale, true, false, true);
-    else bceSpan(x, t, w, P, g, l, n, pScalar, scale, true, false, false);
-  } else if (wantGrad) bceSpan(x, t, w, P, g, l, n, pScalar, scale, false, false, true);
-  else bceSpan(x, t, w, P, g, l, n, pScalar, scale, false, false, false);
+  if (pos == UNIT_POS) spanWith(x, t, w, P, g, l, n, pScalar, scale, weighted, UNIT_POS, wantGrad);
+  else if (pos == SCALAR_POS) spanWith(x, t, w, P, g, l, n, pScalar, scale, weighted, SCALAR_POS, wantGrad);
+  else spanWith(x, t, w, P, g, l, n, pScalar, scale, weighted, CLASS_POS, wantGrad);
+}
+
+// @ts-ignore: decorator
+@inline function spanWith(
+  x: usize, t: usize, w: usize, P: usize, g: usize, l: usize, n: i32, pScalar: f32, scale: f32,
+  weighted: bool, pos: i32, wantGrad: bool,
+): void {
+  if (weighted) {
+    if (wantGrad) bceSpan(x, t, w, P, g, l, n, pScalar, scale, true, pos, true);
+    else bceSpan(x, t, w, P, g, l, n, pScalar, scale, true, pos, false);
+  } else if (wantGrad) bceSpan(x, t, w, P, g, l, n, pScalar, scale, false, pos, true);
+  else bceSpan(x, t, w, P, g, l, n, pScalar, scale, false, pos, false);
 }
 
 /**
  * l[i] = loss of element i for i < n, g[i] its gradient when `wantGrad`.
- * Loop: 16 per step (four bceLanes), 4, then the last 1 to 3 elements through the same vector
+ * Loop: 16 per step (four vectors), 4, then the last 1 to 3 elements through the same vector
  * code, gathered into lanes one by one; never reads past n. (A scalar twin would differ in the
  * last bit in the relaxed build, whose multiply-adds are fused: an element's result would then
  * depend on where chunks and worker threads happen to split the array.)
@@ -77,115 +92,92 @@ function span(
 // @ts-ignore: decorator
 @inline function bceSpan(
   x: usize, t: usize, w: usize, P: usize, g: usize, l: usize, n: i32, pScalar: f32, scale: f32,
-  weighted: bool, perClass: bool, wantGrad: bool,
+  weighted: bool, pos: i32, wantGrad: bool,
 ): void {
   const vp = f32x4.splat(pScalar), vscale = f32x4.splat(scale);
   let i = 0;
-  for (; i + 16 <= n; i += 16) bceQuad(x, t, w, P, g, l, i, vp, vscale, weighted, perClass, wantGrad);
-  for (; i + 4 <= n; i += 4) bceLanes(x, t, w, P, g, l, i, vp, vscale, weighted, perClass, wantGrad);
+  for (; i + 16 <= n; i += 16) bceQuad(x, t, w, P, g, l, i, vp, vscale, weighted, pos, wantGrad);
+  for (; i + 4 <= n; i += 4) {
+    const v = v128.load(at(x, i));
+    const vt = v128.load(at(t, i));
+    const vw = weighted ? v128.load(at(w, i)) : vconst(K.ONE);
+    const p = pos == CLASS_POS ? v128.load(at(P, i)) : vp;
+    const e = expMinus(f32x4.neg(f32x4.abs(v)));
+    const h = f32x4.div(vconst(K.ONE), f32x4.add(vconst(K.ONE), e));
+    v128.store(at(l, i), bceLoss(v, vt, vw, p, e, weighted, pos));
+    if (wantGrad) v128.store(at(g, i), bceGrad(v, vt, vw, p, e, h, vscale, weighted, pos));
+  }
   const rest = n - i;
   if (rest == 0) return;
   const one = vconst(K.ONE), zero = f32x4.splat(0);
   const v = gatherTail(at(x, i), rest, zero);
   const vt = gatherTail(at(t, i), rest, zero);
   const vw = weighted ? gatherTail(at(w, i), rest, one) : one;
-  const p = perClass ? gatherTail(at(P, i), rest, one) : vp;
+  const p = pos == CLASS_POS ? gatherTail(at(P, i), rest, one) : vp;
   const e = expMinus(f32x4.neg(f32x4.abs(v)));
-  const u = f32x4.add(one, e);
-  const h = f32x4.div(one, u);
-  scatterTail(at(l, i), rest, bceLoss(v, vt, vw, p, e, u, h, weighted));
-  if (wantGrad) scatterTail(at(g, i), rest, bceGrad(v, vt, vw, p, e, h, vscale, weighted));
+  const h = f32x4.div(one, f32x4.add(one, e));
+  scatterTail(at(l, i), rest, bceLoss(v, vt, vw, p, e, weighted, pos));
+  if (wantGrad) scatterTail(at(g, i), rest, bceGrad(v, vt, vw, p, e, h, vscale, weighted, pos));
 }
 
 /**
- * Elements i .. i + 15, as four bceLanes taken step by step across the four vectors: the
- * exps, then the divisions, then the logs, so that each step's four independent chains are
- * in flight together rather than one vector's long chain at a time.
+ * Elements i .. i + 15 as four vectors taken step by step: the exps, then the divisions, then
+ * the rest, so that each step's four independent chains are in flight together rather than one
+ * vector's long chain at a time.
  */
 // @ts-ignore: decorator
 @inline function bceQuad(
   x: usize, t: usize, w: usize, P: usize, g: usize, l: usize, i: i32, vp: v128, vscale: v128,
-  weighted: bool, perClass: bool, wantGrad: bool,
+  weighted: bool, pos: i32, wantGrad: bool,
 ): void {
   const one = vconst(K.ONE);
   const px = at(x, i), pt = at(t, i), pw = at(w, i), pp = at(P, i);
   const v0 = v128.load(px), v1 = v128.load(px, 16), v2 = v128.load(px, 32), v3 = v128.load(px, 48);
   const e0 = expMinus(f32x4.neg(f32x4.abs(v0))), e1 = expMinus(f32x4.neg(f32x4.abs(v1)));
   const e2 = expMinus(f32x4.neg(f32x4.abs(v2))), e3 = expMinus(f32x4.neg(f32x4.abs(v3)));
-  const u0 = f32x4.add(one, e0), u1 = f32x4.add(one, e1), u2 = f32x4.add(one, e2), u3 = f32x4.add(one, e3);
-  const h0 = f32x4.div(one, u0), h1 = f32x4.div(one, u1), h2 = f32x4.div(one, u2), h3 = f32x4.div(one, u3);
   const t0 = v128.load(pt), t1 = v128.load(pt, 16), t2 = v128.load(pt, 32), t3 = v128.load(pt, 48);
   const w0 = weighted ? v128.load(pw) : one, w1 = weighted ? v128.load(pw, 16) : one;
   const w2 = weighted ? v128.load(pw, 32) : one, w3 = weighted ? v128.load(pw, 48) : one;
-  const p0 = perClass ? v128.load(pp) : vp, p1 = perClass ? v128.load(pp, 16) : vp;
-  const p2 = perClass ? v128.load(pp, 32) : vp, p3 = perClass ? v128.load(pp, 48) : vp;
+  const p0 = pos == CLASS_POS ? v128.load(pp) : vp, p1 = pos == CLASS_POS ? v128.load(pp, 16) : vp;
+  const p2 = pos == CLASS_POS ? v128.load(pp, 32) : vp, p3 = pos == CLASS_POS ? v128.load(pp, 48) : vp;
   const pl = at(l, i);
-  v128.store(pl, bceLoss(v0, t0, w0, p0, e0, u0, h0, weighted));
-  v128.store(pl, bceLoss(v1, t1, w1, p1, e1, u1, h1, weighted), 16);
-  v128.store(pl, bceLoss(v2, t2, w2, p2, e2, u2, h2, weighted), 32);
-  v128.store(pl, bceLoss(v3, t3, w3, p3, e3, u3, h3, weighted), 48);
+  v128.store(pl, bceLoss(v0, t0, w0, p0, e0, weighted, pos));
+  v128.store(pl, bceLoss(v1, t1, w1, p1, e1, weighted, pos), 16);
+  v128.store(pl, bceLoss(v2, t2, w2, p2, e2, weighted, pos), 32);
+  v128.store(pl, bceLoss(v3, t3, w3, p3, e3, weighted, pos), 48);
   if (!wantGrad) return;
+  const h0 = f32x4.div(one, f32x4.add(one, e0)), h1 = f32x4.div(one, f32x4.add(one, e1));
+  const h2 = f32x4.div(one, f32x4.add(one, e2)), h3 = f32x4.div(one, f32x4.add(one, e3));
   const pg = at(g, i);
-  v128.store(pg, bceGrad(v0, t0, w0, p0, e0, h0, vscale, weighted));
-  v128.store(pg, bceGrad(v1, t1, w1, p1, e1, h1, vscale, weighted), 16);
-  v128.store(pg, bceGrad(v2, t2, w2, p2, e2, h2, vscale, weighted), 32);
-  v128.store(pg, bceGrad(v3, t3, w3, p3, e3, h3, vscale, weighted), 48);
-}
-
-/** Elements i .. i + 3: stores their losses and gradients. */
-// @ts-ignore: decorator
-@inline function bceLanes(
-  x: usize, t: usize, w: usize, P: usize, g: usize, l: usize, i: i32, vp: v128, vscale: v128,
-  weighted: bool, perClass: bool, wantGrad: bool,
-): void {
-  const one = vconst(K.ONE);
-  const v = v128.load(at(x, i));
-  const vt = v128.load(at(t, i));
-  const vw = weighted ? v128.load(at(w, i)) : one;
-  const p = perClass ? v128.load(at(P, i)) : vp;
-  // e = exp(-|x|), u = 1 + e, h = 1 / u = sigmoid(|x|): shared by the loss and the gradient.
-  const e = expMinus(f32x4.neg(f32x4.abs(v)));
-  const u = f32x4.add(one, e);
-  const h = f32x4.div(one, u);
-  v128.store(at(l, i), bceLoss(v, vt, vw, p, e, u, h, weighted));
-  if (wantGrad) v128.store(at(g, i), bceGrad(v, vt, vw, p, e, h, vscale, weighted));
+  v128.store(pg, bceGrad(v0, t0, w0, p0, e0, h0, vscale, weighted, pos));
+  v128.store(pg, bceGrad(v1, t1, w1, p1, e1, h1, vscale, weighted, pos), 16);
+  v128.store(pg, bceGrad(v2, t2, w2, p2, e2, h2, vscale, weighted, pos), 32);
+  v128.store(pg, bceGrad(v3, t3, w3, p3, e3, h3, vscale, weighted, pos), 48);
 }
 
 /** w (a |x| + (A + B) log(1 + e)), a = A (x >= 0) or B (x < 0); NaN at x = -inf. */
 // @ts-ignore: decorator
-@inline function bceLoss(v: v128, vt: v128, vw: v128, p: v128, e: v128, u: v128, h: v128, weighted: bool): v128 {
-  const pos = f32x4.ge(v, f32x4.splat(0));
+@inline function bceLoss(v: v128, vt: v128, vw: v128, p: v128, e: v128, weighted: bool, pos: i32): v128 {
+  const positive = f32x4.ge(v, f32x4.splat(0));
   const nt = f32x4.sub(vconst(K.ONE), vt);                                  // A
-  const pt = f32x4.mul(p, vt);                                              // B
-  let loss = madd(v128.bitselect(nt, pt, pos), f32x4.abs(v), f32x4.mul(f32x4.add(nt, pt), log1pOf(e, u, h)));
+  const sp = log1pUnit(e);
+  let loss: v128;
+  if (pos == UNIT_POS) loss = madd(v128.bitselect(nt, vt, positive), f32x4.abs(v), sp);
+  else {
+    const pt = f32x4.mul(p, vt);                                            // B
+    loss = madd(v128.bitselect(nt, pt, positive), f32x4.abs(v), f32x4.mul(f32x4.add(nt, pt), sp));
+  }
   loss = v128.or(loss, v128.and(f32x4.eq(v, lconst(L.NEG_INF)), lconst(L.NAN)));  // PyTorch: inf - inf
   return weighted ? f32x4.mul(loss, vw) : loss;
 }
 
 /** scale w (A sigmoid(x) - B sigmoid(-x)), the sigmoids h = sigmoid(|x|) and r = e h. */
 // @ts-ignore: decorator
-@inline function bceGrad(v: v128, vt: v128, vw: v128, p: v128, e: v128, h: v128, vscale: v128, weighted: bool): v128 {
-  const pos = f32x4.ge(v, f32x4.splat(0));
+@inline function bceGrad(v: v128, vt: v128, vw: v128, p: v128, e: v128, h: v128, vscale: v128, weighted: bool, pos: i32): v128 {
+  const positive = f32x4.ge(v, f32x4.splat(0));
   const nt = f32x4.sub(vconst(K.ONE), vt);
-  const pt = f32x4.mul(p, vt);
+  const pt = pos == UNIT_POS ? vt : f32x4.mul(p, vt);
   const r = f32x4.mul(e, h);
-  const d = f32x4.sub(f32x4.mul(nt, v128.bitselect(h, r, pos)), f32x4.mul(pt, v128.bitselect(r, h, pos)));
+  const d = f32x4.sub(f32x4.mul(nt, v128.bitselect(h, r, positive)), f32x4.mul(pt, v128.bitselect(r, h, positive)));
   return f32x4.mul(d, weighted ? f32x4.mul(vw, vscale) : vscale);
-}
-
-/** The `count` (1 to 3) f32 at p in the first lanes, `fill` in the others. */
-// @ts-ignore: decorator
-@inline export function gatherTail(p: usize, count: i32, fill: v128): v128 {
-  let v = f32x4.replace_lane(fill, 0, load<f32>(p));
-  if (count > 1) v = f32x4.replace_lane(v, 1, load<f32>(p, 4));
-  if (count > 2) v = f32x4.replace_lane(v, 2, load<f32>(p, 8));
-  return v;
-}
-
-/** Stores the first `count` (1 to 3) lanes of v to p. */
-// @ts-ignore: decorator
-@inline export function scatterTail(p: usize, count: i32, v: v128): void {
-  store<f32>(p, f32x4.extract_lane(v, 0));
-  if (count > 1) store<f32>(p, f32x4.extract_lane(v, 1), 4);
-  if (count > 2) store<f32>(p, f32x4.extract_lane(v, 2), 8);
 }

@@ -21,10 +21,9 @@
 // Accuracy: a few ulp for gamma 0, 1, 2; for other gamma, exp(gamma log q) carries the
 // rounding of gamma log q, about |gamma log q| ulp (1e-6 relative at q = 1e-3, gamma 1.5).
 
-import { at } from '../math/lanes';
+import { at, gatherTail, scatterTail } from '../math/lanes';
 import { expMinus, madd, vconst, K } from '../math/exp';
-import { log1pOf, logAny, lconst, L } from '../math/log';
-import { gatherTail, scatterTail } from './bce';
+import { log1pUnit, logAny, lconst, L } from '../math/log';
 
 // The ways to raise q to gamma, compile-time constants at each call of focalSpan.
 // @ts-ignore: decorator
@@ -84,8 +83,7 @@ export function sigmoidFocalLoss(
   for (; i + 4 <= n; i += 4) {
     const v = v128.load(at(x, i));
     const e = expMinus(f32x4.neg(f32x4.abs(v)));
-    const u = f32x4.add(one, e);
-    const loss = focalVec(v, v128.load(at(t, i)), e, u, f32x4.div(one, u), vpos, vneg, vgamma, vscale, mode, wantGrad, at(g, i), LOSS);
+    const loss = focalVec(v, v128.load(at(t, i)), e, f32x4.div(one, f32x4.add(one, e)), vpos, vneg, vgamma, vscale, mode, wantGrad, at(g, i), LOSS);
     v128.store(at(l, i), loss);
   }
   const rest = n - i;
@@ -94,10 +92,9 @@ export function sigmoidFocalLoss(
   const v = gatherTail(at(x, i), rest, zero);
   const vt = gatherTail(at(t, i), rest, zero);
   const e = expMinus(f32x4.neg(f32x4.abs(v)));
-  const u = f32x4.add(one, e);
-  const h = f32x4.div(one, u);
-  scatterTail(at(l, i), rest, focalVec(v, vt, e, u, h, vpos, vneg, vgamma, vscale, mode, false, 0, LOSS));
-  if (wantGrad) scatterTail(at(g, i), rest, focalVec(v, vt, e, u, h, vpos, vneg, vgamma, vscale, mode, true, 0, GRAD));
+  const h = f32x4.div(one, f32x4.add(one, e));
+  scatterTail(at(l, i), rest, focalVec(v, vt, e, h, vpos, vneg, vgamma, vscale, mode, false, 0, LOSS));
+  if (wantGrad) scatterTail(at(g, i), rest, focalVec(v, vt, e, h, vpos, vneg, vgamma, vscale, mode, true, 0, GRAD));
 }
 
 /**
@@ -114,24 +111,24 @@ export function sigmoidFocalLoss(
   const v0 = v128.load(px), v1 = v128.load(px, 16), v2 = v128.load(px, 32), v3 = v128.load(px, 48);
   const e0 = expMinus(f32x4.neg(f32x4.abs(v0))), e1 = expMinus(f32x4.neg(f32x4.abs(v1)));
   const e2 = expMinus(f32x4.neg(f32x4.abs(v2))), e3 = expMinus(f32x4.neg(f32x4.abs(v3)));
-  const u0 = f32x4.add(one, e0), u1 = f32x4.add(one, e1), u2 = f32x4.add(one, e2), u3 = f32x4.add(one, e3);
-  const h0 = f32x4.div(one, u0), h1 = f32x4.div(one, u1), h2 = f32x4.div(one, u2), h3 = f32x4.div(one, u3);
+  const h0 = f32x4.div(one, f32x4.add(one, e0)), h1 = f32x4.div(one, f32x4.add(one, e1));
+  const h2 = f32x4.div(one, f32x4.add(one, e2)), h3 = f32x4.div(one, f32x4.add(one, e3));
   const t0 = v128.load(pt), t1 = v128.load(pt, 16), t2 = v128.load(pt, 32), t3 = v128.load(pt, 48);
   // Every logit is loaded above: a gradient computed in place (g = x) may now overwrite them.
-  v128.store(pl, focalVec(v0, t0, e0, u0, h0, vpos, vneg, vgamma, vscale, mode, wantGrad, pg, LOSS));
-  v128.store(pl, focalVec(v1, t1, e1, u1, h1, vpos, vneg, vgamma, vscale, mode, wantGrad, pg + 16, LOSS), 16);
-  v128.store(pl, focalVec(v2, t2, e2, u2, h2, vpos, vneg, vgamma, vscale, mode, wantGrad, pg + 32, LOSS), 32);
-  v128.store(pl, focalVec(v3, t3, e3, u3, h3, vpos, vneg, vgamma, vscale, mode, wantGrad, pg + 48, LOSS), 48);
+  v128.store(pl, focalVec(v0, t0, e0, h0, vpos, vneg, vgamma, vscale, mode, wantGrad, pg, LOSS));
+  v128.store(pl, focalVec(v1, t1, e1, h1, vpos, vneg, vgamma, vscale, mode, wantGrad, pg + 16, LOSS), 16);
+  v128.store(pl, focalVec(v2, t2, e2, h2, vpos, vneg, vgamma, vscale, mode, wantGrad, pg + 32, LOSS), 32);
+  v128.store(pl, focalVec(v3, t3, e3, h3, vpos, vneg, vgamma, vscale, mode, wantGrad, pg + 48, LOSS), 48);
 }
 
 /**
- * Four elements of logits v and targets vt, given e = exp(-|v|), u = 1 + e and h = 1 / u:
+ * Four elements of logits v and targets vt, given e = exp(-|v|) and h = 1 / (1 + e):
  * returns their losses and stores their gradients to g when `wantGrad` (out = LOSS), or
  * returns the gradients (out = GRAD).
  */
 // @ts-ignore: decorator
 @inline function focalVec(
-  v: v128, vt: v128, e: v128, u: v128, h: v128, vpos: v128, vneg: v128, vgamma: v128, vscale: v128,
+  v: v128, vt: v128, e: v128, h: v128, vpos: v128, vneg: v128, vgamma: v128, vscale: v128,
   mode: i32, wantGrad: bool, g: usize, out: i32,
 ): v128 {
   // The sigmoids from e: p = sigmoid(x), p1 = 1 - p, each without cancellation.
@@ -144,7 +141,7 @@ export function sigmoidFocalLoss(
   // ce: binary cross-entropy, two terms >= 0; NaN at -inf as in PyTorch.
   const nt = f32x4.sub(one, vt);
   const a = v128.bitselect(nt, vt, pos);
-  let ce = madd(a, ax, log1pOf(e, u, h));
+  let ce = madd(a, ax, log1pUnit(e));
   ce = v128.or(ce, v128.and(f32x4.eq(v, lconst(L.NEG_INF)), lconst(L.NAN)));
   // q = 1 - p_t, the modulating factor q^gamma and the alpha weight.
   const q = madd(p, nt, f32x4.mul(p1, vt));

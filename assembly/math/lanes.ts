@@ -75,3 +75,20 @@ export const IOTA = memory.data<i32>([0, 1, 2, 3], 16);
   v128.store32_lane(a2, v, 2);
   v128.store32_lane(a3, v, 3);
 }
+
+/** The `count` (1 to 3) f32 at p in the first lanes, `fill` in the others. */
+// @ts-ignore: decorator
+@inline export function gatherTail(p: usize, count: i32, fill: v128): v128 {
+  let v = f32x4.replace_lane(fill, 0, load<f32>(p));
+  if (count > 1) v = f32x4.replace_lane(v, 1, load<f32>(p, 4));
+  if (count > 2) v = f32x4.replace_lane(v, 2, load<f32>(p, 8));
+  return v;
+}
+
+/** Stores the first `count` (1 to 3) lanes of v to p. */
+// @ts-ignore: decorator
+@inline export function scatterTail(p: usize, count: i32, v: v128): void {
+  store<f32>(p, f32x4.extract_lane(v, 0));
+  if (count > 1) store<f32>(p, f32x4.extract_lane(v, 1), 4);
+  if (count > 2) store<f32>(p, f32x4.extract_lane(v, 2), 8);
+}

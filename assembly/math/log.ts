@@ -17,11 +17,15 @@
 //           correctly rounded for over 99% of inputs, 92% of those in [0.5, 2])
 //   log1p   at most 0.79 on [0, 1], the range binary cross-entropy uses; at most 1.2 on
 //           [-0.999, 0), just below 0 (see log1pOf)
+//   log1pUnit(e)  e in [0, 1] only (binary cross-entropy's softplus(-|x|) = log(1 + exp(-|x|))):
+//              e + e^2 R(e), R a degree-7 polynomial, with no division and no bit fiddling;
+//              at most 1.8 ulp (1.4 with fused multiply-adds), exact near 0.
 // Constants are exact f32 bit patterns; beside each, its value as a hex float and in decimal.
-// ln2 and Lg1-Lg4 are musl's (src/math/logf.c: Lg1 = 0xaaaaaa.0p-24 is 0x1.555554p-1).
+// ln2 and Lg1-Lg4 are musl's (src/math/logf.c: Lg1 = 0xaaaaaa.0p-24 is 0x1.555554p-1); R's
+// were fitted for xent by scripts/fit-log1p.py, which also measures the error above.
 
 import { madd, vconst, K } from './exp';
-import { at } from './lanes';
+import { at, gatherTail, scatterTail } from './lanes';
 
 // @ts-ignore: decorator
 @inline const LN2_HI: f32 = reinterpret<f32>(0x3F317180);       // 0x1.62E3p-1 = 0.693138123 (low 7 bits zero)
@@ -46,6 +50,23 @@ import { at } from './lanes';
 @inline const MIN_NORMAL: f32 = reinterpret<f32>(0x00800000);   // 0x1.0p-126 = 1.17549435e-38
 // @ts-ignore: decorator
 @inline const TWO_25: f32 = reinterpret<f32>(0x4C000000);       // 0x1.0p25 = 33554432
+// R(e) of log1pUnit, c0 + c1 e + ... + c7 e^7:
+// @ts-ignore: decorator
+@inline const R0: f32 = reinterpret<f32>(0xBEFFFF8A);            // -0x1.FFFF14p-2 = -0.499996483
+// @ts-ignore: decorator
+@inline const R1: f32 = reinterpret<f32>(0x3EAA9AED);            // 0x1.5535DAp-2 = 0.33321324
+// @ts-ignore: decorator
+@inline const R2: f32 = reinterpret<f32>(0xBE7E8996);            // -0x1.FD132Cp-3 = -0.248571724
+// @ts-ignore: decorator
+@inline const R3: f32 = reinterpret<f32>(0x3E442248);            // 0x1.884490p-3 = 0.191537023
+// @ts-ignore: decorator
+@inline const R4: f32 = reinterpret<f32>(0xBE0CD71B);            // -0x1.19AE36p-3 = -0.137539312
+// @ts-ignore: decorator
+@inline const R5: f32 = reinterpret<f32>(0x3DA236F4);            // 0x1.446DE8p-4 = 0.0792063773
+// @ts-ignore: decorator
+@inline const R6: f32 = reinterpret<f32>(0xBCF64F4D);            // -0x1.EC9E9Ap-6 = -0.0300671104
+// @ts-ignore: decorator
+@inline const R7: f32 = reinterpret<f32>(0x3BAFCE8B);            // 0x1.5F9D16p-8 = 0.00536519801
 
 // Vector constants, loaded from a table as exp.ts does (V8 re-materialises a v128.const on
 // every loop iteration). Entry k holds a constant four times; lconst(k) is its splat. The last
@@ -67,6 +88,14 @@ const LOG_CONSTANTS = memory.data<f32>([
   Infinity, Infinity, Infinity, Infinity,
   -Infinity, -Infinity, -Infinity, -Infinity,
   NaN, NaN, NaN, NaN,
+  R0, R0, R0, R0,
+  R1, R1, R1, R1,
+  R2, R2, R2, R2,
+  R3, R3, R3, R3,
+  R4, R4, R4, R4,
+  R5, R5, R5, R5,
+  R6, R6, R6, R6,
+  R7, R7, R7, R7,
 ], 16);
 
 /** Indices into LOG_CONSTANTS. */
@@ -103,6 +132,22 @@ export namespace L {
   @inline export const NEG_INF: usize = 14;
   // @ts-ignore: decorator
   @inline export const NAN: usize = 15;
+  // @ts-ignore: decorator
+  @inline export const R0: usize = 16;
+  // @ts-ignore: decorator
+  @inline export const R1: usize = 17;
+  // @ts-ignore: decorator
+  @inline export const R2: usize = 18;
+  // @ts-ignore: decorator
+  @inline export const R3: usize = 19;
+  // @ts-ignore: decorator
+  @inline export const R4: usize = 20;
+  // @ts-ignore: decorator
+  @inline export const R5: usize = 21;
+  // @ts-ignore: decorator
+  @inline export const R6: usize = 22;
+  // @ts-ignore: decorator
+  @inline export const R7: usize = 23;
 }
 
 /** The splat of constant k of LOG_CONSTANTS. */
@@ -166,6 +211,23 @@ export namespace L {
   const ix = offsetBits(u);
   const c = f32x4.mul(f32x4.sub(x, f32x4.sub(u, vconst(K.ONE))), invU);
   return logTail(fractionOf(ix), exponentOf(ix), c);
+}
+
+/**
+ * log(1 + e) for e in [0, 1] (or NaN): e + e^2 R(e). Where 1 / (1 + e) is needed anyway (the
+ * sigmoid), this costs about half of log1pOf: no division, no exponent and fraction taken
+ * apart, no correction term.
+ */
+// @ts-ignore: decorator
+@inline export function log1pUnit(e: v128): v128 {
+  let r = madd(lconst(L.R7), e, lconst(L.R6));
+  r = madd(r, e, lconst(L.R5));
+  r = madd(r, e, lconst(L.R4));
+  r = madd(r, e, lconst(L.R3));
+  r = madd(r, e, lconst(L.R2));
+  r = madd(r, e, lconst(L.R1));
+  r = madd(r, e, lconst(L.R0));
+  return madd(f32x4.mul(e, e), r, e);
 }
 
 /** log(x) for any x. */
@@ -242,6 +304,13 @@ export function vlog1p(x: usize, y: usize, n: i32): void {
   let i = 0;
   for (; i + 4 <= n; i += 4) v128.store(at(y, i), log1p(v128.load(at(x, i))));
   for (; i < n; i++) store<f32>(at(y, i), log1pScalar(load<f32>(at(x, i))));
+}
+
+/** y[i] = log(1 + x[i]) for i < n, x[i] in [0, 1]: log1pUnit, the last 1 to 3 through one vector. */
+export function vlog1pUnit(x: usize, y: usize, n: i32): void {
+  let i = 0;
+  for (; i + 4 <= n; i += 4) v128.store(at(y, i), log1pUnit(v128.load(at(x, i))));
+  if (i < n) scatterTail(at(y, i), n - i, log1pUnit(gatherTail(at(x, i), n - i, f32x4.splat(0))));
 }
 
 /** y[i] = log(x[i]) for i < n, any x. y may alias x. */
