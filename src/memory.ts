@@ -31,6 +31,7 @@ export class Arena {
 
   constructor(memory: WebAssembly.Memory, base: number, maxBytes: number) {
     this.memory = memory;
+    this.#buffer = memory.buffer;
     this.maxBytes = maxBytes;
     this.top = align(base);
   }
@@ -82,8 +83,18 @@ export class Arena {
     this.mergeAround(i);
   }
 
+  /**
+   * memory.buffer, kept: its getter costs more than a small call's copies, and the buffer
+   * changes only when this arena grows the memory (no kernel grows it).
+   */
+  get buffer(): ArrayBuffer {
+    return this.#buffer;
+  }
+
+  #buffer: ArrayBuffer;
+
   f32(ptr: number, length: number): Float32Array {
-    return new Float32Array(this.memory.buffer, ptr, length);
+    return new Float32Array(this.#buffer, ptr, length);
   }
 
   /**
@@ -92,7 +103,7 @@ export class Arena {
    * a few hundred values). Re-made when growth has replaced the buffer.
    */
   get words(): { f32: Float32Array; i32: Int32Array } {
-    const buffer = this.memory.buffer;
+    const buffer = this.#buffer;
     if (this.#words?.f32.buffer !== buffer) this.#words = { f32: new Float32Array(buffer), i32: new Int32Array(buffer) };
     return this.#words;
   }
@@ -113,7 +124,7 @@ export class Arena {
   #small: number | undefined;
 
   i32(ptr: number, length: number): Int32Array {
-    return new Int32Array(this.memory.buffer, ptr, length);
+    return new Int32Array(this.#buffer, ptr, length);
   }
 
   private reserve(end: number, what: string | (() => string)): void {
@@ -125,7 +136,10 @@ export class Arena {
       );
     }
     const have = this.memory.buffer.byteLength;
-    if (end > have) this.memory.grow(Math.ceil((end - have) / PAGE));
+    if (end > have) {
+      this.memory.grow(Math.ceil((end - have) / PAGE));
+      this.#buffer = this.memory.buffer;
+    }
   }
 
   private mergeAround(i: number): void {
@@ -185,7 +199,7 @@ export class Tensor {
   /** The values, row-major; a fresh view whenever memory has grown since the last one. */
   get data(): Float32Array {
     this.assertUsable();
-    const buffer = this.owner.arena.memory.buffer;
+    const buffer = this.owner.arena.buffer;
     if (this.#view === undefined || this.#view.buffer !== buffer) {
       this.#view = new Float32Array(buffer, this.#ptr, this.rows * this.cols);
     }

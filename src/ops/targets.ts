@@ -34,7 +34,7 @@ export function engineFirstOutsideUnit(ctx: EngineContext): FirstOutsideUnit {
   return (t) => {
     if (t.length < WASM_MIN_VALUES) return firstOutsideUnit32(t);
     // A view of engine memory (a tensor's data) is checked where it is.
-    if (t.buffer === ctx.arena.memory.buffer) return ctx.kernels.firstOutsideUnit(t.byteOffset, t.length);
+    if (t.buffer === ctx.arena.buffer) return ctx.kernels.firstOutsideUnit(t.byteOffset, t.length);
     const block = ctx.arena.smallCallBlock();
     const words = ctx.arena.words.f32;
     for (let i0 = 0; i0 < t.length; i0 += BLOCK_VALUES) {
