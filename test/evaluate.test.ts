@@ -306,6 +306,33 @@ describe.each(BUILDS)('evaluate [%s]', (build) => {
       );
     });
 
+    it('rows long enough for the top k to start from the least of k slice maxima: the reference, ties and NaN included', () => {
+      // The floor path of selectSorted (classes >= 16 k): ties at the floor, NaN in slices and
+      // whole slices of -inf must neither drop a value nor reorder equal ones.
+      const value = fc.oneof(
+        { arbitrary: fc.integer({ min: -3, max: 3 }), weight: 6 },
+        { arbitrary: fc.float({ min: -20, max: 20, noNaN: true }), weight: 2 },
+        { arbitrary: fc.constantFrom(NaN, Infinity, -Infinity), weight: 1 },
+      );
+      const long = fc.integer({ min: 17, max: 400 }).chain((classes) =>
+        fc.record({
+          classes: fc.constant(classes),
+          logits: fc.array(value, { minLength: 2 * classes, maxLength: 2 * classes }),
+          k: fc.integer({ min: 1, max: Math.max(1, Math.floor(classes / 16)) }),
+          negInfSlice: fc.boolean(),
+        }),
+      );
+      fc.assert(
+        fc.property(long, ({ classes, logits, k, negInfSlice }) => {
+          const x = new Float32Array(logits);
+          if (negInfSlice) x.fill(-Infinity, 0, Math.ceil(classes / k));
+          const t = new Int32Array([0, classes - 1]);
+          expectSame(engine.evaluate(x, t, { classes, topK: k }), reference.evaluate(x, t, { classes, topK: k }), 'long rows');
+        }),
+        { numRuns: 300, seed: 20261204 },
+      );
+    });
+
     it('with k = classes the top k is a permutation whose probabilities sum to 1', () => {
       fc.assert(
         fc.property(input, ({ rows, classes, logits, target }) => {

@@ -15,7 +15,9 @@
 // Order of the top k and the argmax: by value, largest first, NaN above everything (as
 // torch.argmax), ties to the lowest index. Pass 1 selects them with a sorted buffer of k
 // (a heap for k > SORTED_MAX_K) that a 16-wide compare against the k-th value keeps out of
-// the way: m and the argmax are its first entry. Pass 2 is the exp-sum with the entropy sum.
+// the way, starting from a floor that the k-th value is known not to be below (the least of
+// k slice maxima, one quick max pass): m and the argmax are its first entry. Pass 2 is the
+// exp-sum with the entropy sum.
 // Ignored rows get nll 0 but their entropy, argmax and top k like any other row.
 
 import { SUM_BLOCK, at, hsum } from '../math/lanes';
@@ -110,36 +112,77 @@ export function evaluateRowwise(
 }
 
 /**
- * Bit j set for each x[j], j < 16, that is not <= w (larger, or NaN): the values that may beat
- * the k-th best w. 0 for most blocks, found with four compares and one all_true.
+ * Bit j set for each x[j], j < 16, that may rank with w or above: not < w when `orEqual`, else
+ * not <= w (larger, or NaN). 0 for most blocks, found with four compares and one all_true.
  */
 // @ts-ignore: decorator
-@inline function candidatesOf(p: usize, w: f32): i32 {
+@inline function candidatesOf(p: usize, w: f32, orEqual: bool): i32 {
   const vw = f32x4.splat(w);
-  const b0 = f32x4.le(v128.load(p), vw), b1 = f32x4.le(v128.load(p, 16), vw);
-  const b2 = f32x4.le(v128.load(p, 32), vw), b3 = f32x4.le(v128.load(p, 48), vw);
+  const x0 = v128.load(p), x1 = v128.load(p, 16), x2 = v128.load(p, 32), x3 = v128.load(p, 48);
+  const b0 = orEqual ? f32x4.lt(x0, vw) : f32x4.le(x0, vw), b1 = orEqual ? f32x4.lt(x1, vw) : f32x4.le(x1, vw);
+  const b2 = orEqual ? f32x4.lt(x2, vw) : f32x4.le(x2, vw), b3 = orEqual ? f32x4.lt(x3, vw) : f32x4.le(x3, vw);
   if (i32x4.all_true(v128.and(v128.and(b0, b1), v128.and(b2, b3)))) return 0;
   const below = i32x4.bitmask(b0) | (i32x4.bitmask(b1) << 4) | (i32x4.bitmask(b2) << 8) | (i32x4.bitmask(b3) << 12);
   return ~below & 0xFFFF;
 }
 
+// selectSorted finds its floor (floorOfBest) when each of the k slices has this many values.
+// @ts-ignore: decorator
+@inline const FLOOR_MIN_SLICE = 16;
+
+/**
+ * A value that the k-th best of x[0 .. n) is not below: the least of the maxima of k slices of
+ * the row (k values are at least that good). The maxima pass NaNs over (pmax, one instruction
+ * where max is several): a NaN outranks every number, so a slice's lower maximum still bounds
+ * its best value from below.
+ */
+function floorOfBest(x: usize, n: i32, k: i32): f32 {
+  let floor: f32 = Infinity;
+  for (let s = 0; s < k; s++) {
+    const from = <i32>(<i64>s * n / k), to = <i32>(<i64>(s + 1) * n / k);
+    let m0 = f32x4.splat(-Infinity), m1 = m0;
+    let i = from;
+    for (; i + 8 <= to; i += 8) {
+      m0 = f32x4.pmax(m0, v128.load(at(x, i)));
+      m1 = f32x4.pmax(m1, v128.load(at(x, i), 16));
+    }
+    const m = f32x4.pmax(m0, m1);
+    let best = pmaxScalar(pmaxScalar(f32x4.extract_lane(m, 0), f32x4.extract_lane(m, 1)),
+      pmaxScalar(f32x4.extract_lane(m, 2), f32x4.extract_lane(m, 3)));
+    for (; i < to; i++) best = pmaxScalar(best, load<f32>(at(x, i)));
+    if (best < floor) floor = best;
+  }
+  return floor;
+}
+
+/** b where a < b, else a: f32x4.pmax's rule, which keeps a when b is NaN. */
+// @ts-ignore: decorator
+@inline function pmaxScalar(a: f32, b: f32): f32 {
+  return a < b ? b : a;
+}
+
 /**
  * vals[0 .. k), idxs[0 .. k) = the k best of x[0 .. n), best first; 1 <= k <= n.
- * Blocks of 16 are compared with the k-th best so far at once; only the values that are not
- * <= it (a NaN is not <= anything) are looked at one at a time: on most rows, a few values.
+ * Values below floorOfBest cannot be among them. Blocks of 16 are compared at once with the
+ * floor, and once k values are in, with the k-th best so far; only the values that pass are
+ * looked at one at a time: on most rows, a few more than k. (From the first k values' least,
+ * the k-th best would rise through about k ln(n / k) insertions, each a mispredicted branch.)
  */
 function selectSorted(x: usize, n: i32, vals: usize, idxs: usize, k: i32): void {
-  for (let i = 0; i < k; i++) insertSorted(vals, idxs, i, load<f32>(at(x, i)), i);
-  let worst = load<f32>(at(vals, k - 1));
-  let i = k;
+  let worst: f32 = n >= FLOOR_MIN_SLICE * k ? floorOfBest(x, n, k) : -Infinity;
+  let filled = 0;
+  let i = 0;
   for (; i + 16 <= n; i += 16) {
-    let candidates = candidatesOf(at(x, i), worst);
+    let candidates = filled < k ? candidatesOf(at(x, i), worst, true) : candidatesOf(at(x, i), worst, false);
     // The k-th best only rises: a value that does not beat it now never will in this block.
     while (candidates != 0) {
       const j = i + ctz(candidates);
       candidates &= candidates - 1;
       const v = load<f32>(at(x, j));
-      if (beats(v, worst)) {
+      if (filled < k) {
+        insertSorted(vals, idxs, filled++, v, j);
+        if (filled == k) worst = load<f32>(at(vals, k - 1));
+      } else if (beats(v, worst)) {
         insertSorted(vals, idxs, k - 1, v, j);
         worst = load<f32>(at(vals, k - 1));
       }
@@ -147,7 +190,11 @@ function selectSorted(x: usize, n: i32, vals: usize, idxs: usize, k: i32): void 
   }
   for (; i < n; i++) {
     const v = load<f32>(at(x, i));
-    if (beats(v, worst)) {
+    if (filled < k) {
+      if (v < worst) continue;
+      insertSorted(vals, idxs, filled++, v, i);
+      if (filled == k) worst = load<f32>(at(vals, k - 1));
+    } else if (beats(v, worst)) {
       insertSorted(vals, idxs, k - 1, v, i);
       worst = load<f32>(at(vals, k - 1));
     }
@@ -201,7 +248,7 @@ function selectHeap(x: usize, n: i32, vals: usize, idxs: usize, k: i32): void {
   let worst = load<f32>(vals);
   let i = k;
   for (; i + 16 <= n; i += 16) {
-    let candidates = candidatesOf(at(x, i), worst);
+    let candidates = candidatesOf(at(x, i), worst, false);
     while (candidates != 0) {
       const j = i + ctz(candidates);
       candidates &= candidates - 1;
