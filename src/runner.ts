@@ -89,7 +89,7 @@ export function runRows<K extends RowKernel, const A extends readonly Arg[]>(are
   const memory = arena.buffer;
   const plan: ArgPlan[] = [];
   for (const arg of call.args) plan.push(planArg(arg, call.args, memory));
-  refuseOverlaps(call, plan, memory);
+  refuseOverlaps(call, plan);
   const threads = 1 + (arena.workers?.size ?? 0);
 
   // One block of engine memory holds the class weights and the chunk buffers of the plain
@@ -219,10 +219,8 @@ function runSmall(arena: Arena, call: AnyRowCall, plan: ArgPlan[]): number {
       pointers.push(at);
       // Typed-array copies between arrays of one type copy bytes: NaN payloads (and the f64
       // halves that some arguments carry as f32 pairs) keep every bit.
-      if (p.source !== undefined) {
-        if (p.source instanceof Int32Array) copyWords(words.i32, at >> 2, p.source, 0, p.source.length);
-        else copyWords(words.f32, at >> 2, p.source, 0, p.source.length);
-      }
+      if (p.source instanceof Int32Array) copyInts(words.i32, at >> 2, p.source);
+      else if (p.source !== undefined) copyFloats(words.f32, at >> 2, p.source, 0, p.source.length);
     }
     const args = pointers.length;
     pointers.push(rows, call.classes, ...call.scalars);
@@ -232,7 +230,7 @@ function runSmall(arena: Arena, call: AnyRowCall, plan: ArgPlan[]): number {
       if (p.dest === undefined) continue;
       const at = pointers[k]!;
       if (p.total !== undefined) p.sum = p.total(at, p.dest.length, 0, clearLanes(arena, next, LANES_BYTES));
-      copyWords(p.dest, 0, words.f32, at >> 2, p.dest.length);
+      copyFloats(p.dest, 0, words.f32, at >> 2, p.dest.length);
     }
     return totalOf(plan);
   }
@@ -243,11 +241,11 @@ const LOOP_COPY_VALUES = 64;
 
 /**
  * to[at .. at + n) = from[start .. start + n), bit for bit. Short arrays go element by element,
- * which saves making a view (most of what a small call's copies cost); every value but an f32
- * NaN comes through a JavaScript number unchanged, so a NaN (whose payload might not, and some
- * arguments carry f64 halves as f32 pairs) has the array copied again as bytes.
+ * which saves making a view (most of what a small call's copies cost); every f32 but NaN comes
+ * through a JavaScript number unchanged, so a NaN (whose payload might not, and some arguments
+ * carry f64 halves as f32 pairs) has the array copied again as bytes.
  */
-function copyWords<T extends Float32Array | Int32Array>(to: T, at: number, from: T, start: number, n: number): void {
+function copyFloats(to: Float32Array, at: number, from: Float32Array, start: number, n: number): void {
   if (n <= LOOP_COPY_VALUES) {
     let nan = false;
     for (let j = 0; j < n; j++) {
@@ -260,10 +258,10 @@ function copyWords<T extends Float32Array | Int32Array>(to: T, at: number, from:
   to.set(start === 0 && n === from.length ? from : from.subarray(start, start + n), at);
 }
 
-/** The bytes of a caller's array or tensor, in the buffer that holds them. */
-function bytesOf(data: ArgPlan['callerData'] & object, memory: ArrayBufferLike): { buffer: ArrayBufferLike; start: number; end: number } {
-  if (data instanceof Tensor) return { buffer: memory, start: data.ptr, end: data.ptr + data.rows * data.cols * 4 };
-  return { buffer: data.buffer, start: data.byteOffset, end: data.byteOffset + data.byteLength };
+/** to[at .. at + from.length) = from: copyFloats for integers, which any number keeps. */
+function copyInts(to: Int32Array, at: number, from: Int32Array): void {
+  if (from.length > LOOP_COPY_VALUES) to.set(from, at);
+  else for (let j = 0; j < from.length; j++) to[at + j] = from[j]!;
 }
 
 /**
@@ -272,20 +270,17 @@ function bytesOf(data: ArgPlan['callerData'] & object, memory: ArrayBufferLike):
  * written, so it is refused before anything is written. Arrays the operation made overlap
  * nothing, and weights are copied before any write.
  */
-function refuseOverlaps(call: AnyRowCall, plan: readonly ArgPlan[], memory: ArrayBufferLike): void {
+function refuseOverlaps(call: AnyRowCall, plan: readonly ArgPlan[]): void {
   // Plain loops over the plans, no `in` on the arguments: this runs on every call, and a
   // small call's whole budget is a microsecond or two.
   for (let w = 0; w < plan.length; w++) {
-    const written = plan[w]!;
-    if (!written.writes || written.callerData === undefined) continue;
-    const out = bytesOf(written.callerData, memory);
-    if (out.start === out.end) continue;
+    const out = plan[w]!;
+    if (!out.writes || out.callerBuffer === undefined || out.callerStart === out.callerEnd) continue;
     for (let k = 0; k < plan.length; k++) {
-      const data = plan[k]!.callerData;
-      if (k === w || data === undefined) continue;
-      const other = bytesOf(data, memory);
-      if (other.buffer !== out.buffer || other.start >= out.end || out.start >= other.end) continue;
-      if (written.computedOver === k && other.start === out.start && other.end === out.end) continue;
+      const other = plan[k]!;
+      if (k === w || other.callerBuffer !== out.callerBuffer) continue;
+      if (other.callerStart >= out.callerEnd || out.callerStart >= other.callerEnd) continue;
+      if (out.computedOver === k && other.callerStart === out.callerStart && other.callerEnd === out.callerEnd) continue;
       const name = (a: Arg) => ('name' in a && a.name) || 'a buffer of the call';
       throw new XentError(
         'BAD_OPTION',
@@ -419,8 +414,13 @@ class ArgPlan {
   resident = -1;
   /** Computed in place in the chunk buffer of this argument. */
   over: number | undefined = undefined;
-  /** The caller's array or tensor, which refuseOverlaps checks; not one the operation made. */
-  callerData: Float32Array | Int32Array | Uint16Array | Tensor | undefined = undefined;
+  /**
+   * Where the caller's array or tensor is (not one the operation made): its buffer and byte
+   * range, which refuseOverlaps checks.
+   */
+  callerBuffer: ArrayBufferLike | undefined = undefined;
+  callerStart = 0;
+  callerEnd = 0;
   /** Written by the kernel, and (when given) the argument it may be computed over in place. */
   writes = false;
   computedOver: number | undefined = undefined;
@@ -435,6 +435,19 @@ class ArgPlan {
   sum = 0;
   /** The address the kernel is given (for chunked and whole arguments). */
   ptr: Pointer = 0;
+
+  /** Notes where the caller's `data` is. */
+  caller(data: Float32Array | Int32Array | Uint16Array | Tensor, memory: ArrayBufferLike): void {
+    if (data instanceof Tensor) {
+      this.callerBuffer = memory;
+      this.callerStart = data.ptr;
+      this.callerEnd = data.ptr + data.rows * data.cols * 4;
+    } else {
+      this.callerBuffer = data.buffer;
+      this.callerStart = data.byteOffset;
+      this.callerEnd = data.byteOffset + data.byteLength;
+    }
+  }
 }
 
 /**
@@ -470,12 +483,13 @@ function planArg(arg: Arg, args: readonly Arg[], memory: ArrayBufferLike): ArgPl
   plan.perRow = a.perRow!;
   if (a.widen !== undefined) {
     plan.chunked = true;
-    plan.halves = plan.callerData = read as Uint16Array;
+    plan.halves = read as Uint16Array;
+    plan.caller(plan.halves, memory);
     plan.widen = a.widen;
     return plan;
   }
   const own = a.own === true;
-  if (!own) plan.callerData = data;
+  if (!own) plan.caller(data, memory);
   plan.writes = read === undefined;
   if (plan.writes) {
     plan.computedOver = a.over;
