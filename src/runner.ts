@@ -39,11 +39,12 @@ export type Arg =
   | { read: Float32Array | Int32Array | Tensor; perRow: number; name?: string; own?: true }
   /** Read as 16-bit floats, perRow per row, widened to f32 in engine memory by `widen`. */
   | { read: Uint16Array; perRow: number; widen: (halves: number, floats: number, n: number) => void; name?: string }
-  /** Written, perRow values per row; `over` is the index of a read argument that the kernel
-   *  may overwrite to compute this one in place (when both are plain arrays). An array the
-   *  operation made (`own`) may have its `total` taken in float64 as it is copied out, by
-   *  sumLanes in engine memory: runRows returns it. */
-  | { write: Float32Array | Tensor; perRow: number; over?: number; name?: string; own?: true; total?: SumLanes }
+  /** Written, perRow values per row; `over` is the index of an earlier read argument that the
+   *  kernel may overwrite to compute this one in place (when both are plain arrays). */
+  | { write: Float32Array | Tensor; perRow: number; over?: number; name?: string; own?: true }
+  /** Written to an array the operation made, and totalled in float64 as it is copied out, by
+   *  sumLanes in engine memory: runRows returns the total. */
+  | { write: Float32Array; perRow: number; own: true; total: SumLanes }
   /** Scratch rows, perRow values per row, that the kernel writes and reads back: never copied. */
   | { scratch: number }
   /** The same values for every row (class weights), copied once; undefined passes 0. */
@@ -88,7 +89,7 @@ export function runRows<K extends RowKernel, const A extends readonly Arg[]>(are
   const { rows, classes } = call;
   const memory = arena.buffer;
   const plan: ArgPlan[] = [];
-  for (const arg of call.args) plan.push(planArg(arg, call.args, memory));
+  for (const arg of call.args) plan.push(planArg(arg, plan, memory));
   refuseOverlaps(call, plan);
   const threads = 1 + (arena.workers?.size ?? 0);
 
@@ -217,8 +218,6 @@ function runSmall(arena: Arena, call: AnyRowCall, plan: ArgPlan[]): number {
     for (const p of plan) {
       const at = p.resident >= 0 ? p.resident : p.over !== undefined ? plan[p.over]!.ptr : p.ptr;
       pointers.push(at);
-      // Typed-array copies between arrays of one type copy bytes: NaN payloads (and the f64
-      // halves that some arguments carry as f32 pairs) keep every bit.
       if (p.source instanceof Int32Array) copyInts(words.i32, at >> 2, p.source);
       else if (p.source !== undefined) copyFloats(words.f32, at >> 2, p.source, 0, p.source.length);
     }
@@ -467,7 +466,8 @@ interface ArgFields {
   whole?: Float32Array;
 }
 
-function planArg(arg: Arg, args: readonly Arg[], memory: ArrayBufferLike): ArgPlan {
+/** How `arg` reaches the kernel, given the plans of the arguments before it. */
+function planArg(arg: Arg, planned: readonly ArgPlan[], memory: ArrayBufferLike): ArgPlan {
   const plan = new ArgPlan();
   const a = arg as ArgFields;
   const read = a.read, data = read ?? a.write;
@@ -488,34 +488,30 @@ function planArg(arg: Arg, args: readonly Arg[], memory: ArrayBufferLike): ArgPl
     plan.widen = a.widen;
     return plan;
   }
-  const own = a.own === true;
-  if (!own) plan.caller(data, memory);
   plan.writes = read === undefined;
   if (plan.writes) {
     plan.computedOver = a.over;
-    if (own) plan.total = a.total;
+    plan.total = a.total;
   }
-  plan.resident = own ? -1 : residentPointer(data as Float32Array | Int32Array | Tensor, memory);
-  if (plan.resident >= 0) return plan;
+  // Data in engine memory, a tensor or a view of it (such as a tensor's data passed as a plain
+  // array), is used where it is, never copied. Arrays the operation made never are.
+  if (a.own !== true) {
+    plan.caller(data as Float32Array | Int32Array | Tensor, memory);
+    if (plan.callerBuffer === memory) {
+      plan.resident = plan.callerStart;
+      return plan;
+    }
+  }
   plan.chunked = true;
   if (!plan.writes) {
     plan.source = data as Float32Array | Int32Array;
     return plan;
   }
   plan.dest = data as Float32Array;
-  const base = a.over === undefined ? undefined : (args[a.over] as ArgFields | undefined);
-  const baseRead = base?.read;
-  if (baseRead !== undefined && (base!.widen !== undefined || residentPointer(baseRead as Float32Array | Int32Array | Tensor, memory) < 0)) plan.over = a.over;
+  // In place over a plain (or widened) input: in its chunk buffer.
+  const base = a.over === undefined ? undefined : planned[a.over];
+  if (base !== undefined && (base.source !== undefined || base.halves !== undefined)) plan.over = a.over;
   return plan;
-}
-
-/**
- * Where data already lives in engine memory (or -1): a tensor, or a view of engine memory
- * (such as a tensor's data passed as a plain array), which is used in place, never copied.
- */
-function residentPointer(data: Float32Array | Int32Array | Tensor, memory: ArrayBufferLike): number {
-  if (data instanceof Tensor) return data.ptr;
-  return data.buffer === memory ? data.byteOffset : -1;
 }
 
 
