@@ -246,6 +246,29 @@ describe.each(BUILDS)('vocabulary shards [%s]', (build) => {
     expect(error, 'an f32 lse is off by up to half an ulp of 1e4').toBeGreaterThan(1e-5 * Math.max(...want.map(Math.abs)));
   });
 
+  it('an lse whose low half reads as an f32 NaN reaches the kernel bit for bit, in a small call as in a chunked one', () => {
+    // Small calls copy short arrays value by value, which a NaN's payload may not survive: the
+    // f64 halves that lse is passed as must then be copied as bytes.
+    const classes = 8, rows = 1200; // 9600 logits: past the small-call path
+    const logits = new Float32Array(rows * classes).map((_, i) => 1e4 + (i % classes) * 0.37);
+    const target = new Int32Array(rows).fill(2);
+    const lse = new Float64Array(rows);
+    const words = new DataView(lse.buffer);
+    for (let r = 0; r < rows; r++) {
+      words.setUint32(8 * r + 4, 0x40c38880, true); // high half: about 1e4
+      words.setUint32(8 * r, 0x7f800001, true); // low half: a signalling NaN's bits as an f32
+    }
+    // 'sum': one row's gradient does not depend on how many rows the call has.
+    const place = (n: number) => ({ classes, offset: 0, totalClasses: classes, denominator: n, count: n, reduction: 'sum', grad: true }) as const;
+    const one = engine.crossEntropyShardGrad(logits.subarray(0, classes), target.subarray(0, 1), { ...place(1), lse: lse.subarray(0, 1) });
+    const all = engine.crossEntropyShardGrad(logits, target, { ...place(rows), lse });
+    expect(sameBits(one.grad, all.grad.subarray(0, classes))).toBe(true);
+    // The low half matters: the same lse with it cleared gives other bits.
+    words.setUint32(0, 0, true);
+    const cleared = engine.crossEntropyShardGrad(logits.subarray(0, classes), target.subarray(0, 1), { ...place(1), lse: lse.subarray(0, 1) });
+    expect(sameBits(cleared.grad, one.grad)).toBe(false);
+  });
+
   it('bad parts and options are refused with a XentError', () => {
     const classes = 20;
     const logits = makeLogits(4, classes, 'normal', 71);
