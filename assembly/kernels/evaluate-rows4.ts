@@ -4,8 +4,9 @@
 // The math and the order of evaluate.ts. At V = 10 a row's fixed costs there (a scalar insertion
 // sort for the top k, scalar tails, horizontal sums in f64, an f64 log) are most of its time.
 // Here a row's (at most four) blocks of four are held in registers as ordered integer keys and
-// the top k taken in k rounds of a vector max (no scalar loop over the row), and the sums of
-// four rows go through one f32x4 log, lane r holding row r, as in cross-entropy-rows4.ts.
+// the top k taken in k rounds of a vector max (no scalar loop over the row), the four rows'
+// rounds side by side, and the sums of four rows go through one f32x4 log, lane r holding row
+// r, as in cross-entropy-rows4.ts.
 //
 // The keys order floats as `beats` (evaluate.ts) does: -0 is made +0 (they tie), every NaN is
 // the largest key (NaN above everything, NaNs tie), and for the rest the float's bits with a
@@ -33,6 +34,8 @@ import { SPREAD_FLOOR } from './evaluate';
  * Measured (raw kernels, 65536 rows, ns per element, row at a time -> four at a time, top-5
  * (top-4 at V = 4) / no top k, node 20 on x86-64):
  *   V = 4: 19.9 -> 12.6 / 14.0 -> 5.8   V = 10: 18.2 -> 7.1 / 8.8 -> 3.3   V = 16: 15.9 -> 4.8 / 6.4 -> 2.3
+ * and with the four rows' rounds side by side (another machine, same method):
+ *   V = 10: 7.3 -> 4.0 / 3.3 -> 2.25   V = 16: 3.8 -> 2.8 / 1.78 -> 1.65   V = 4, no top k: 4.4 -> 3.7
  */
 // @ts-ignore: decorator
 @inline export const EVALUATE_SMALL_CLASSES: i32 = 16;
@@ -59,14 +62,13 @@ export function evaluateRows4(
     const r1 = min(r0 + 1, lastRow), r2 = min(r0 + 2, lastRow), r3 = min(r0 + 3, lastRow);
     const p0 = at(x, r0 * classes), p1 = at(x, r1 * classes), p2 = at(x, r2 * classes), p3 = at(x, r3 * classes);
 
-    // Pass 1: each real row's top k (or top 1), its head the max and the argmax.
-    let m = f32x4.splat(selectTop(p0, classes, last, fresh, topIdx, topLogp, argmax, r0, k));
-    if (n > 1) m = f32x4.replace_lane(m, 1, selectTop(p1, classes, last, fresh, topIdx, topLogp, argmax, r1, k));
-    else m = f32x4.replace_lane(m, 1, f32x4.extract_lane(m, 0));
-    if (n > 2) m = f32x4.replace_lane(m, 2, selectTop(p2, classes, last, fresh, topIdx, topLogp, argmax, r2, k));
-    else m = f32x4.replace_lane(m, 2, f32x4.extract_lane(m, 1));
-    if (n > 3) m = f32x4.replace_lane(m, 3, selectTop(p3, classes, last, fresh, topIdx, topLogp, argmax, r3, k));
-    else m = f32x4.replace_lane(m, 3, f32x4.extract_lane(m, 2));
+    // Pass 1: each row's top k (or top 1), its head the max and the argmax. A spare row repeats
+    // the last real one, writing what that row writes.
+    selectTop4(p0, p1, p2, p3, classes, last, fresh, topIdx, topLogp, argmax, r0, r1, r2, r3, k);
+    const m = gather4(
+      at(p0, load<i32>(at(argmax, r0))), at(p1, load<i32>(at(argmax, r1))),
+      at(p2, load<i32>(at(argmax, r2))), at(p3, load<i32>(at(argmax, r3))),
+    );
 
     // Pass 2: s and the spread sum, row by row (a spare lane repeats the last real row's).
     rowSums(p0, last, f32x4.splat(f32x4.extract_lane(m, 0)), fresh);
@@ -116,63 +118,78 @@ export function evaluateRows4(
   return v128.bitselect(i32x4.splat(i32.MAX_VALUE), ordered, f32x4.ne(v, v));
 }
 
-/**
- * The top max(k, 1) of the row at p, best first: argmax[r] = the first's column and, with
- * k > 0, the columns and values to topIdx and topLogp at row r. Returns the max (the first's
- * value).
- */
+/** Block b (0 to 3) of a row's keys: the last block masked where it overlaps the one before. */
 // @ts-ignore: decorator
-@inline function selectTop(
-  p: usize, classes: i32, last: usize, fresh: v128, topIdx: usize, topLogp: usize, argmax: usize, r: i32, k: i32,
-): f32 {
-  const none = i32x4.splat(i32.MIN_VALUE);
-  const blocks = (classes + 3) >> 2;
-  // Block b < blocks - 1 at 16 b bytes; block blocks - 1 is the last one.
-  const k0 = blocks == 1 ? v128.bitselect(keysOf(v128.load(p + last)), none, fresh) : keysOf(v128.load(p));
-  const k1 = blocks < 2 ? none : blocks == 2 ? v128.bitselect(keysOf(v128.load(p + last)), none, fresh) : keysOf(v128.load(p, 16));
-  const k2 = blocks < 3 ? none : blocks == 3 ? v128.bitselect(keysOf(v128.load(p + last)), none, fresh) : keysOf(v128.load(p, 32));
-  const k3 = blocks < 4 ? none : v128.bitselect(keysOf(v128.load(p + last)), none, fresh);
-  return topRounds(p, classes, k0, k1, k2, k3, topIdx, topLogp, argmax, r, k);
+@inline function blockKeys(p: usize, b: i32, blocks: i32, last: usize, fresh: v128): v128 {
+  if (b >= blocks) return i32x4.splat(i32.MIN_VALUE);
+  if (b == blocks - 1) return v128.bitselect(keysOf(v128.load(p + last)), i32x4.splat(i32.MIN_VALUE), fresh);
+  return keysOf(v128.load(p + (<usize>b << 4)));
 }
 
-/** selectTop's rounds over the keys of the row's four blocks (key position q = 4 b + lane). */
+/**
+ * The top max(k, 1) of the four rows at p0 .. p3, best first: argmax[r] = the first's column
+ * and, with k > 0, the columns and values to topIdx and topLogp at row r. A round is one chain
+ * of dependent steps per row (a max, a compare, a bitmask, a load); the four rows' chains are
+ * taken side by side, round by round, so that one's steps fill the others' waits.
+ */
 // @ts-ignore: decorator
-@inline function topRounds(
-  p: usize, classes: i32, k0: v128, k1: v128, k2: v128, k3: v128,
-  topIdx: usize, topLogp: usize, argmax: usize, r: i32, k: i32,
-): f32 {
-  const none = i32x4.splat(i32.MIN_VALUE);
-  const iota = v128.load(IOTA);
-  const q1 = i32x4.add(iota, i32x4.splat(4)), q2 = i32x4.add(iota, i32x4.splat(8)), q3 = i32x4.add(iota, i32x4.splat(12));
-  const vals = at(topLogp, r * k), idxs = at(topIdx, r * k);
+@inline function selectTop4(
+  p0: usize, p1: usize, p2: usize, p3: usize, classes: i32, last: usize, fresh: v128,
+  topIdx: usize, topLogp: usize, argmax: usize, r0: i32, r1: i32, r2: i32, r3: i32, k: i32,
+): void {
+  const blocks = (classes + 3) >> 2;
+  let a0 = blockKeys(p0, 0, blocks, last, fresh), a1 = blockKeys(p0, 1, blocks, last, fresh);
+  let a2 = blockKeys(p0, 2, blocks, last, fresh), a3 = blockKeys(p0, 3, blocks, last, fresh);
+  let b0 = blockKeys(p1, 0, blocks, last, fresh), b1 = blockKeys(p1, 1, blocks, last, fresh);
+  let b2 = blockKeys(p1, 2, blocks, last, fresh), b3 = blockKeys(p1, 3, blocks, last, fresh);
+  let c0 = blockKeys(p2, 0, blocks, last, fresh), c1 = blockKeys(p2, 1, blocks, last, fresh);
+  let c2 = blockKeys(p2, 2, blocks, last, fresh), c3 = blockKeys(p2, 3, blocks, last, fresh);
+  let d0 = blockKeys(p3, 0, blocks, last, fresh), d1 = blockKeys(p3, 1, blocks, last, fresh);
+  let d2 = blockKeys(p3, 2, blocks, last, fresh), d3 = blockKeys(p3, 3, blocks, last, fresh);
   const rounds = k > 0 ? k : 1;
-  let m: f32 = 0;
   for (let j = 0; j < rounds; j++) {
-    let best = i32x4.max_s(i32x4.max_s(k0, k1), i32x4.max_s(k2, k3));
-    best = i32x4.max_s(best, i32x4.shuffle(best, best, 2, 3, 0, 1));
-    best = i32x4.max_s(best, i32x4.shuffle(best, best, 1, 0, 3, 2));
-    const hits = i32x4.bitmask(i32x4.eq(k0, best)) | (i32x4.bitmask(i32x4.eq(k1, best)) << 4)
-               | (i32x4.bitmask(i32x4.eq(k2, best)) << 8) | (i32x4.bitmask(i32x4.eq(k3, best)) << 12);
-    const q = ctz(hits);
-    // Position q is lane q & 3 of a block at 4 (q >> 2) columns, or of the last block, at
-    // classes - 4: the smaller of the two is the block's start either way.
-    const col = min(q & ~3, classes - 4) + (q & 3);
-    const v = load<f32>(at(p, col));
-    if (j == 0) {
-      m = v;
-      store<i32>(at(argmax, r), col);
-    }
-    if (k > 0) {
-      store<f32>(at(vals, j), v);
-      store<i32>(at(idxs, j), col);
-    }
-    const taken = i32x4.splat(q);
-    k0 = v128.bitselect(none, k0, i32x4.eq(iota, taken));
-    k1 = v128.bitselect(none, k1, i32x4.eq(q1, taken));
-    k2 = v128.bitselect(none, k2, i32x4.eq(q2, taken));
-    k3 = v128.bitselect(none, k3, i32x4.eq(q3, taken));
+    const qa = takeBest(p0, classes, a0, a1, a2, a3, topIdx, topLogp, argmax, r0, k, j);
+    const qb = takeBest(p1, classes, b0, b1, b2, b3, topIdx, topLogp, argmax, r1, k, j);
+    const qc = takeBest(p2, classes, c0, c1, c2, c3, topIdx, topLogp, argmax, r2, k, j);
+    const qd = takeBest(p3, classes, d0, d1, d2, d3, topIdx, topLogp, argmax, r3, k, j);
+    a0 = knockOut(a0, 0, qa); a1 = knockOut(a1, 1, qa); a2 = knockOut(a2, 2, qa); a3 = knockOut(a3, 3, qa);
+    b0 = knockOut(b0, 0, qb); b1 = knockOut(b1, 1, qb); b2 = knockOut(b2, 2, qb); b3 = knockOut(b3, 3, qb);
+    c0 = knockOut(c0, 0, qc); c1 = knockOut(c1, 1, qc); c2 = knockOut(c2, 2, qc); c3 = knockOut(c3, 3, qc);
+    d0 = knockOut(d0, 0, qd); d1 = knockOut(d1, 1, qd); d2 = knockOut(d2, 2, qd); d3 = knockOut(d3, 3, qd);
   }
-  return m;
+}
+
+/**
+ * Round j of one row (keys k0 .. k3, key position q = 4 b + lane): the largest key, the lowest
+ * position among equal ones, its column and value stored; returns the position.
+ */
+// @ts-ignore: decorator
+@inline function takeBest(
+  p: usize, classes: i32, k0: v128, k1: v128, k2: v128, k3: v128,
+  topIdx: usize, topLogp: usize, argmax: usize, r: i32, k: i32, j: i32,
+): i32 {
+  let best = i32x4.max_s(i32x4.max_s(k0, k1), i32x4.max_s(k2, k3));
+  best = i32x4.max_s(best, i32x4.shuffle(best, best, 2, 3, 0, 1));
+  best = i32x4.max_s(best, i32x4.shuffle(best, best, 1, 0, 3, 2));
+  const hits = i32x4.bitmask(i32x4.eq(k0, best)) | (i32x4.bitmask(i32x4.eq(k1, best)) << 4)
+             | (i32x4.bitmask(i32x4.eq(k2, best)) << 8) | (i32x4.bitmask(i32x4.eq(k3, best)) << 12);
+  const q = ctz(hits);
+  // Position q is lane q & 3 of a block at 4 (q >> 2) columns, or of the last block, at
+  // classes - 4: the smaller of the two is the block's start either way.
+  const col = min(q & ~3, classes - 4) + (q & 3);
+  if (j == 0) store<i32>(at(argmax, r), col);
+  if (k > 0) {
+    store<f32>(at(topLogp, r * k + j), load<f32>(at(p, col)));
+    store<i32>(at(topIdx, r * k + j), col);
+  }
+  return q;
+}
+
+/** Block b's keys with position q knocked out (the smallest integer, which no float's key is). */
+// @ts-ignore: decorator
+@inline function knockOut(keys: v128, b: i32, q: i32): v128 {
+  const positions = i32x4.add(v128.load(IOTA), i32x4.splat(b << 2));
+  return v128.bitselect(i32x4.splat(i32.MIN_VALUE), keys, i32x4.eq(positions, i32x4.splat(q)));
 }
 
 /** One row's four lanes of s = sum exp(x - m) and of sum exp(x - m) max(x - m, -88), to sumE and sumSpread. */
