@@ -437,14 +437,15 @@ class ArgPlan {
 
   /** Notes where the caller's `data` is. */
   caller(data: Float32Array | Int32Array | Uint16Array | Tensor, memory: ArrayBufferLike): void {
-    if (data instanceof Tensor) {
-      this.callerBuffer = memory;
-      this.callerStart = data.ptr;
-      this.callerEnd = data.ptr + data.rows * data.cols * 4;
-    } else {
+    // isView first: V8 answers it from the object's type, where instanceof walks prototypes.
+    if (ArrayBuffer.isView(data)) {
       this.callerBuffer = data.buffer;
       this.callerStart = data.byteOffset;
       this.callerEnd = data.byteOffset + data.byteLength;
+    } else {
+      this.callerBuffer = memory;
+      this.callerStart = data.ptr;
+      this.callerEnd = data.ptr + data.rows * data.cols * 4;
     }
   }
 }

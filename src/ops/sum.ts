@@ -23,7 +23,14 @@ export function sumOf(values: Float32Array): number {
     l6 += values[i + 6]!;
     l7 += values[i + 7]!;
   }
-  const lanes = [l0, l1, l2, l3, l4, l5, l6, l7];
-  for (; i < n; i++) lanes[i & 7] = lanes[i & 7]! + values[i]!;
-  return ((lanes[0]! + lanes[1]!) + (lanes[2]! + lanes[3]!)) + ((lanes[4]! + lanes[5]!) + (lanes[6]! + lanes[7]!));
+  // The last n mod 8 values, from a multiple of 8: lanes 0, 1, ... in turn.
+  const rest = n - i;
+  if (rest > 0) l0 += values[i]!;
+  if (rest > 1) l1 += values[i + 1]!;
+  if (rest > 2) l2 += values[i + 2]!;
+  if (rest > 3) l3 += values[i + 3]!;
+  if (rest > 4) l4 += values[i + 4]!;
+  if (rest > 5) l5 += values[i + 5]!;
+  if (rest > 6) l6 += values[i + 6]!;
+  return ((l0 + l1) + (l2 + l3)) + ((l4 + l5) + (l6 + l7));
 }
