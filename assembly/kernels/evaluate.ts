@@ -21,6 +21,7 @@
 // Ignored rows get nll 0 but their entropy, argmax and top k like any other row.
 
 import { SUM_BLOCK, at, hsum } from '../math/lanes';
+import { rowMax } from './rmax';
 import { expMinus, expMinusScalar, madd } from '../math/exp';
 import { EVALUATE_SMALL_CLASSES, evaluateRows4 } from './evaluate-rows4';
 
@@ -132,33 +133,18 @@ export function evaluateRowwise(
 
 /**
  * A value that the k-th best of x[0 .. n) is not below: the least of the maxima of k slices of
- * the row (k values are at least that good). The maxima pass NaNs over (pmax, one instruction
- * where max is several): a NaN outranks every number, so a slice's lower maximum still bounds
- * its best value from below.
+ * the row (k values are at least that good). rowMax may or may not let a NaN win; either way
+ * the bound holds: a NaN outranks every number, so a slice whose max comes out NaN is left out
+ * (+inf when every slice's is), and one whose NaN lost still has a number below its best.
  */
 function floorOfBest(x: usize, n: i32, k: i32): f32 {
   let floor: f32 = Infinity;
   for (let s = 0; s < k; s++) {
     const from = <i32>(<i64>s * n / k), to = <i32>(<i64>(s + 1) * n / k);
-    let m0 = f32x4.splat(-Infinity), m1 = m0;
-    let i = from;
-    for (; i + 8 <= to; i += 8) {
-      m0 = f32x4.pmax(m0, v128.load(at(x, i)));
-      m1 = f32x4.pmax(m1, v128.load(at(x, i), 16));
-    }
-    const m = f32x4.pmax(m0, m1);
-    let best = pmaxScalar(pmaxScalar(f32x4.extract_lane(m, 0), f32x4.extract_lane(m, 1)),
-      pmaxScalar(f32x4.extract_lane(m, 2), f32x4.extract_lane(m, 3)));
-    for (; i < to; i++) best = pmaxScalar(best, load<f32>(at(x, i)));
-    if (best < floor) floor = best;
+    const m = rowMax(at(x, from), to - from);
+    if (m < floor) floor = m;
   }
   return floor;
-}
-
-/** b where a < b, else a: f32x4.pmax's rule, which keeps a when b is NaN. */
-// @ts-ignore: decorator
-@inline function pmaxScalar(a: f32, b: f32): f32 {
-  return a < b ? b : a;
 }
 
 /**
