@@ -146,16 +146,19 @@ export function evaluateRows4(
   let c2 = blockKeys(p2, 2, blocks, last, fresh), c3 = blockKeys(p2, 3, blocks, last, fresh);
   let d0 = blockKeys(p3, 0, blocks, last, fresh), d1 = blockKeys(p3, 1, blocks, last, fresh);
   let d2 = blockKeys(p3, 2, blocks, last, fresh), d3 = blockKeys(p3, 3, blocks, last, fresh);
+  // The key positions of each block's lanes, 4 b + lane.
+  const q0 = v128.load(IOTA), q1 = i32x4.add(q0, i32x4.splat(4));
+  const q2 = i32x4.add(q0, i32x4.splat(8)), q3 = i32x4.add(q0, i32x4.splat(12));
   const rounds = k > 0 ? k : 1;
   for (let j = 0; j < rounds; j++) {
     const qa = takeBest(p0, classes, a0, a1, a2, a3, topIdx, topLogp, argmax, r0, k, j);
     const qb = takeBest(p1, classes, b0, b1, b2, b3, topIdx, topLogp, argmax, r1, k, j);
     const qc = takeBest(p2, classes, c0, c1, c2, c3, topIdx, topLogp, argmax, r2, k, j);
     const qd = takeBest(p3, classes, d0, d1, d2, d3, topIdx, topLogp, argmax, r3, k, j);
-    a0 = knockOut(a0, 0, qa); a1 = knockOut(a1, 1, qa); a2 = knockOut(a2, 2, qa); a3 = knockOut(a3, 3, qa);
-    b0 = knockOut(b0, 0, qb); b1 = knockOut(b1, 1, qb); b2 = knockOut(b2, 2, qb); b3 = knockOut(b3, 3, qb);
-    c0 = knockOut(c0, 0, qc); c1 = knockOut(c1, 1, qc); c2 = knockOut(c2, 2, qc); c3 = knockOut(c3, 3, qc);
-    d0 = knockOut(d0, 0, qd); d1 = knockOut(d1, 1, qd); d2 = knockOut(d2, 2, qd); d3 = knockOut(d3, 3, qd);
+    a0 = knockOut(a0, q0, qa); a1 = knockOut(a1, q1, qa); a2 = knockOut(a2, q2, qa); a3 = knockOut(a3, q3, qa);
+    b0 = knockOut(b0, q0, qb); b1 = knockOut(b1, q1, qb); b2 = knockOut(b2, q2, qb); b3 = knockOut(b3, q3, qb);
+    c0 = knockOut(c0, q0, qc); c1 = knockOut(c1, q1, qc); c2 = knockOut(c2, q2, qc); c3 = knockOut(c3, q3, qc);
+    d0 = knockOut(d0, q0, qd); d1 = knockOut(d1, q1, qd); d2 = knockOut(d2, q2, qd); d3 = knockOut(d3, q3, qd);
   }
 }
 
@@ -185,10 +188,12 @@ export function evaluateRows4(
   return q;
 }
 
-/** Block b's keys with position q knocked out (the smallest integer, which no float's key is). */
+/**
+ * A block's keys, at key `positions`, with position q knocked out (the smallest integer, which
+ * no float's key is).
+ */
 // @ts-ignore: decorator
-@inline function knockOut(keys: v128, b: i32, q: i32): v128 {
-  const positions = i32x4.add(v128.load(IOTA), i32x4.splat(b << 2));
+@inline function knockOut(keys: v128, positions: v128, q: i32): v128 {
   return v128.bitselect(i32x4.splat(i32.MIN_VALUE), keys, i32x4.eq(positions, i32x4.splat(q)));
 }
 
