@@ -38,7 +38,7 @@ function teacherOf(ctx: EngineContext, teacher: unknown, shape: Shape): Logits {
 /** Bytes [start, end) of engine memory that an array or tensor occupies, if it lives there. */
 function engineBytes(arena: Arena, a: Float32Array | Tensor): [number, number] | undefined {
   if (a instanceof Tensor) return [a.ptr, a.ptr + a.rows * a.cols * 4];
-  return a.buffer === arena.memory.buffer ? [a.byteOffset, a.byteOffset + a.byteLength] : undefined;
+  return a.buffer === arena.buffer ? [a.byteOffset, a.byteOffset + a.byteLength] : undefined;
 }
 
 function overlaps(arena: Arena, a: Float32Array | Tensor, b: Float32Array | Tensor): boolean {
