@@ -22,7 +22,7 @@
 // rounding of gamma log q, about |gamma log q| ulp (1e-6 relative at q = 1e-3, gamma 1.5).
 
 import { at, gatherTail, scatterTail } from '../math/lanes';
-import { expMinus, madd, vconst, K } from '../math/exp';
+import { expMinus, madd, minusAbs, vconst, K } from '../math/exp';
 import { log1pUnit, logAny, lconst, L } from '../math/log';
 
 // The ways to raise q to gamma, compile-time constants at each call of focalSpan.
@@ -82,7 +82,7 @@ export function sigmoidFocalLoss(
   const one = vconst(K.ONE);
   for (; i + 4 <= n; i += 4) {
     const v = v128.load(at(x, i));
-    const e = expMinus(f32x4.neg(f32x4.abs(v)));
+    const e = expMinus(minusAbs(v));
     const loss = focalVec(v, v128.load(at(t, i)), e, f32x4.div(one, f32x4.add(one, e)), vpos, vneg, vgamma, vscale, mode, wantGrad, at(g, i), LOSS);
     v128.store(at(l, i), loss);
   }
@@ -91,7 +91,7 @@ export function sigmoidFocalLoss(
   const zero = f32x4.splat(0);
   const v = gatherTail(at(x, i), rest, zero);
   const vt = gatherTail(at(t, i), rest, zero);
-  const e = expMinus(f32x4.neg(f32x4.abs(v)));
+  const e = expMinus(minusAbs(v));
   const h = f32x4.div(one, f32x4.add(one, e));
   scatterTail(at(l, i), rest, focalVec(v, vt, e, h, vpos, vneg, vgamma, vscale, mode, false, 0, LOSS));
   if (wantGrad) scatterTail(at(g, i), rest, focalVec(v, vt, e, h, vpos, vneg, vgamma, vscale, mode, true, 0, GRAD));
@@ -109,8 +109,8 @@ export function sigmoidFocalLoss(
   const one = vconst(K.ONE);
   const px = at(x, i), pt = at(t, i), pg = at(g, i), pl = at(l, i);
   const v0 = v128.load(px), v1 = v128.load(px, 16), v2 = v128.load(px, 32), v3 = v128.load(px, 48);
-  const e0 = expMinus(f32x4.neg(f32x4.abs(v0))), e1 = expMinus(f32x4.neg(f32x4.abs(v1)));
-  const e2 = expMinus(f32x4.neg(f32x4.abs(v2))), e3 = expMinus(f32x4.neg(f32x4.abs(v3)));
+  const e0 = expMinus(minusAbs(v0)), e1 = expMinus(minusAbs(v1));
+  const e2 = expMinus(minusAbs(v2)), e3 = expMinus(minusAbs(v3));
   const h0 = f32x4.div(one, f32x4.add(one, e0)), h1 = f32x4.div(one, f32x4.add(one, e1));
   const h2 = f32x4.div(one, f32x4.add(one, e2)), h3 = f32x4.div(one, f32x4.add(one, e3));
   const t0 = v128.load(pt), t1 = v128.load(pt, 16), t2 = v128.load(pt, 32), t3 = v128.load(pt, 48);
@@ -133,11 +133,13 @@ export function sigmoidFocalLoss(
 ): v128 {
   // The sigmoids from e: p = sigmoid(x), p1 = 1 - p, each without cancellation.
   const one = vconst(K.ONE);
-  const ax = f32x4.abs(v);
+  const sign = vconst(K.SIGN_MASK);
+  const ax = v128.andnot(v, sign);
   const r = f32x4.mul(e, h);
   const pos = f32x4.ge(v, f32x4.splat(0));
-  const p = v128.bitselect(h, r, pos);
-  const p1 = v128.bitselect(r, h, pos);
+  const swap = v128.and(v128.xor(h, r), pos);                   // p, p1 = h, r where x >= 0, else r, h
+  const p = v128.xor(r, swap);
+  const p1 = v128.xor(h, swap);
   // ce: binary cross-entropy, two terms >= 0; NaN at -inf as in PyTorch.
   const nt = f32x4.sub(one, vt);
   const a = v128.bitselect(nt, vt, pos);
@@ -154,7 +156,7 @@ export function sigmoidFocalLoss(
   if (!wantGrad) return loss;
   // (p - t) q^gamma + gamma ce q^(gamma - 1) (1 - 2t) p (1 - p), with p - t = sign(x) (a - r)
   const ad = f32x4.sub(a, r);
-  const dce = v128.bitselect(ad, f32x4.neg(ad), pos);
+  const dce = v128.xor(ad, v128.andnot(sign, pos));
   let d = dce;
   if (mode != GAMMA_ZERO) {
     const dq = f32x4.mul(f32x4.sub(one, f32x4.add(vt, vt)), f32x4.mul(p, p1));
