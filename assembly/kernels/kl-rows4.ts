@@ -46,14 +46,24 @@ let sumA: v128 = f32x4(0, 0, 0, 0);
 export function klRows4(
   s: usize, t: usize, grad: usize, losses: usize, terms: usize, rows: i32, classes: i32, invT: f32, scale: f32,
 ): void {
-  if (grad != 0) groups(s, t, grad, losses, terms, rows, classes, invT, scale, true);
-  else groups(s, t, grad, losses, terms, rows, classes, invT, scale, false);
+  if (invT == 1) {
+    if (grad != 0) groups(s, t, grad, losses, terms, rows, classes, invT, scale, true, true);
+    else groups(s, t, grad, losses, terms, rows, classes, invT, scale, false, true);
+  } else if (grad != 0) groups(s, t, grad, losses, terms, rows, classes, invT, scale, true, false);
+  else groups(s, t, grad, losses, terms, rows, classes, invT, scale, false, false);
+}
+
+/** (v - m) / T, as (v - m) invT; at T = 1 without the multiply, which would change no bit. */
+// @ts-ignore: decorator
+@inline export function tempered(v: v128, m: v128, invT: v128, unitT: bool): v128 {
+  const d = f32x4.sub(v, m);
+  return unitT ? d : f32x4.mul(d, invT);
 }
 
 // @ts-ignore: decorator
 @inline function groups(
   s: usize, t: usize, grad: usize, losses: usize, terms: usize, rows: i32, classes: i32, invT: f32, scale: f32,
-  wantGrad: bool,
+  wantGrad: bool, unitT: bool,
 ): void {
   // Byte offset of the last block, which ends at the row's end.
   const last = (<usize>classes << 2) - 16;
@@ -77,13 +87,13 @@ export function klRows4(
 
     // Pass 2: Ss, St and A, storing exp(ds) to g and exp(dt) to e; a spare lane keeps the
     // sums of the row it repeats, the last one walked.
-    rowSums(s0, t0, g0, e0, last, lane0(ms), lane0(mt), vinvT, fresh, wantGrad);
+    rowSums(s0, t0, g0, e0, last, lane0(ms), lane0(mt), vinvT, fresh, wantGrad, unitT);
     const sS0 = sumS, sT0 = sumT, sA0 = sumA;
-    if (n > 1) rowSums(s1, t1, g1, e1, last, lane1(ms), lane1(mt), vinvT, fresh, wantGrad);
+    if (n > 1) rowSums(s1, t1, g1, e1, last, lane1(ms), lane1(mt), vinvT, fresh, wantGrad, unitT);
     const sS1 = sumS, sT1 = sumT, sA1 = sumA;
-    if (n > 2) rowSums(s2, t2, g2, e2, last, lane2(ms), lane2(mt), vinvT, fresh, wantGrad);
+    if (n > 2) rowSums(s2, t2, g2, e2, last, lane2(ms), lane2(mt), vinvT, fresh, wantGrad, unitT);
     const sS2 = sumS, sT2 = sumT, sA2 = sumA;
-    if (n > 3) rowSums(s3, t3, g3, e3, last, lane3(ms), lane3(mt), vinvT, fresh, wantGrad);
+    if (n > 3) rowSums(s3, t3, g3, e3, last, lane3(ms), lane3(mt), vinvT, fresh, wantGrad, unitT);
     const ss = sum4(sS0, sS1, sS2, sumS), st = sum4(sT0, sT1, sT2, sumT), a = sum4(sA0, sA1, sA2, sumA);
 
     // Ss, St >= 1 (each max's own term is exp(0) = 1) or NaN: log as in cross-entropy-rows4.ts.
@@ -106,17 +116,17 @@ export function klRows4(
 /** One row's pass 2 (see groups), to sumS, sumT and sumA; ms and mt splat. */
 // @ts-ignore: decorator
 @inline function rowSums(
-  s: usize, t: usize, g: usize, e: usize, last: usize, ms: v128, mt: v128, invT: v128, fresh: v128, storeTerms: bool,
+  s: usize, t: usize, g: usize, e: usize, last: usize, ms: v128, mt: v128, invT: v128, fresh: v128, storeTerms: bool, unitT: bool,
 ): void {
   // The last block first: the block before it may overlap it, and g may be s.
-  const dsL = f32x4.mul(f32x4.sub(v128.load(s + last), ms), invT);
-  const dtL = f32x4.mul(f32x4.sub(v128.load(t + last), mt), invT);
+  const dsL = tempered(v128.load(s + last), ms, invT, unitT);
+  const dtL = tempered(v128.load(t + last), mt, invT, unitT);
   const esL = expMinus(dsL), etL = expMinus(dtL);
   let accS = v128.and(esL, fresh), accT = v128.and(etL, fresh);
   let accA = v128.and(f32x4.mul(etL, f32x4.sub(dtL, dsL)), fresh);
   for (let o: usize = 0; o < last; o += 16) {
-    const ds = f32x4.mul(f32x4.sub(v128.load(s + o), ms), invT);
-    const dt = f32x4.mul(f32x4.sub(v128.load(t + o), mt), invT);
+    const ds = tempered(v128.load(s + o), ms, invT, unitT);
+    const dt = tempered(v128.load(t + o), mt, invT, unitT);
     const es = expMinus(ds), et = expMinus(dt);
     if (storeTerms) {
       v128.store(g + o, es);

@@ -28,7 +28,7 @@
 import { SUM_BLOCK, at, hsum } from '../math/lanes';
 import { expMinus, expMinusScalar, madd } from '../math/exp';
 import { rowMax } from './rmax';
-import { klRows4, KL_SMALL_CLASSES } from './kl-rows4';
+import { klRows4, tempered, KL_SMALL_CLASSES } from './kl-rows4';
 
 /** St and A of the row, the second and third results of sumsPass. */
 let teacherSum: f64 = 0;
@@ -59,9 +59,16 @@ export function klRowwise(
     const ms = rowMax(sr, classes);
     const mt = rowMax(tr, classes);
     // Pass 2: Ss, St and A.
-    const ss = wantGrad
-      ? sumsPass(sr, tr, g, e, classes, ms, mt, invT, true)
-      : sumsPass(sr, tr, g, e, classes, ms, mt, invT, false);
+    let ss: f64;
+    if (invT == 1) {
+      ss = wantGrad
+        ? sumsPass(sr, tr, g, e, classes, ms, mt, invT, true, true)
+        : sumsPass(sr, tr, g, e, classes, ms, mt, invT, false, true);
+    } else {
+      ss = wantGrad
+        ? sumsPass(sr, tr, g, e, classes, ms, mt, invT, true, false)
+        : sumsPass(sr, tr, g, e, classes, ms, mt, invT, false, false);
+    }
     const st = teacherSum;
     store<f32>(at(losses, r), <f32>(klSum / st + Math.log(ss / st)));
     if (!wantGrad) continue;
@@ -78,7 +85,7 @@ export function klRowwise(
  */
 // @ts-ignore: decorator
 @inline function sumsPass(
-  s: usize, t: usize, g: usize, e: usize, n: i32, ms: f32, mt: f32, invT: f32, storeTerms: bool,
+  s: usize, t: usize, g: usize, e: usize, n: i32, ms: f32, mt: f32, invT: f32, storeTerms: bool, unitT: bool,
 ): f64 {
   const vms = f32x4.splat(ms), vmt = f32x4.splat(mt), vinvT = f32x4.splat(invT);
   const zero = f32x4.splat(0);
@@ -89,14 +96,14 @@ export function klRowwise(
     let accS = zero, accT = zero, accA = zero;
     for (; i < end; i += 16) {
       const ps = at(s, i), pt = at(t, i);
-      const ds0 = f32x4.mul(f32x4.sub(v128.load(ps), vms), vinvT);
-      const ds1 = f32x4.mul(f32x4.sub(v128.load(ps, 16), vms), vinvT);
-      const ds2 = f32x4.mul(f32x4.sub(v128.load(ps, 32), vms), vinvT);
-      const ds3 = f32x4.mul(f32x4.sub(v128.load(ps, 48), vms), vinvT);
-      const dt0 = f32x4.mul(f32x4.sub(v128.load(pt), vmt), vinvT);
-      const dt1 = f32x4.mul(f32x4.sub(v128.load(pt, 16), vmt), vinvT);
-      const dt2 = f32x4.mul(f32x4.sub(v128.load(pt, 32), vmt), vinvT);
-      const dt3 = f32x4.mul(f32x4.sub(v128.load(pt, 48), vmt), vinvT);
+      const ds0 = tempered(v128.load(ps), vms, vinvT, unitT);
+      const ds1 = tempered(v128.load(ps, 16), vms, vinvT, unitT);
+      const ds2 = tempered(v128.load(ps, 32), vms, vinvT, unitT);
+      const ds3 = tempered(v128.load(ps, 48), vms, vinvT, unitT);
+      const dt0 = tempered(v128.load(pt), vmt, vinvT, unitT);
+      const dt1 = tempered(v128.load(pt, 16), vmt, vinvT, unitT);
+      const dt2 = tempered(v128.load(pt, 32), vmt, vinvT, unitT);
+      const dt3 = tempered(v128.load(pt, 48), vmt, vinvT, unitT);
       const es0 = expMinus(ds0), es1 = expMinus(ds1), es2 = expMinus(ds2), es3 = expMinus(ds3);
       const et0 = expMinus(dt0), et1 = expMinus(dt1), et2 = expMinus(dt2), et3 = expMinus(dt3);
       if (storeTerms) {
@@ -116,8 +123,8 @@ export function klRowwise(
   }
   let accS = zero, accT = zero, accA = zero;
   for (; i + 4 <= n; i += 4) {
-    const ds = f32x4.mul(f32x4.sub(v128.load(at(s, i)), vms), vinvT);
-    const dt = f32x4.mul(f32x4.sub(v128.load(at(t, i)), vmt), vinvT);
+    const ds = tempered(v128.load(at(s, i)), vms, vinvT, unitT);
+    const dt = tempered(v128.load(at(t, i)), vmt, vinvT, unitT);
     const es = expMinus(ds), et = expMinus(dt);
     if (storeTerms) {
       v128.store(at(g, i), es);
