@@ -12,6 +12,7 @@ import { parseArgs } from 'node:util';
 import { Bench } from 'tinybench';
 import { createEngine } from '../dist/index.js';
 import * as reference from '../dist/reference/index.js';
+import { kernelsAlone } from './kernels.js';
 import { runLinear } from './linear.js';
 import { plainBinaryCrossEntropy, plainCrossEntropy } from './plain-js.js';
 import { rng } from './random.js';
@@ -296,6 +297,13 @@ for (const shape of familyShapes) {
       console.log(`  ${op.padEnd(20)} ${mode} xent ${xent.toFixed(3).padStart(8)} ns/element, reference ${slow.toFixed(1)} (${(slow / xent).toFixed(0)}x)`);
     }
   }
+  // Each kernel alone on engine memory: the floor under each call above.
+  for (const [op, kernel] of Object.entries(kernelsAlone(engines.simd128, shape, { logits, target, unit, teacher }))) {
+    const ns = (median(await samples(op, kernel.run, benchOptions.time)) * 1e6) / (rows * classes);
+    family.push({ shape, op, mode: kernel.mode, ns, reference: NaN });
+    console.log(`  ${op} ${kernel.mode}: ${ns.toFixed(3)} ns/element`);
+    kernel.release();
+  }
   // What a per-element result costs before any kernel runs: a new N x V Float32Array, whose
   // pages the OS maps on their first write (binaryCrossEntropy and sigmoidFocalLoss return one,
   // their `losses`).
@@ -456,6 +464,7 @@ table(
 );
 table(
   'Loss family: xent simd128 ns per element (plain arrays); / crossEntropy (the same mode, plain arrays), / the bare exp pass; the float64 reference / xent. ' +
+    '"the kernel alone": the wasm export on engine memory in blocks of a chunk\'s size (bench/kernels.js), the floor under the call. ' +
     "binaryCrossEntropy's peers: ns per element, / xent's binaryCrossEntropy",
   ['op', 'mode', ...familyShapes.map((s) => `${s.rows} x ${s.classes}`)],
   [...new Set(family.map((f) => `${f.op}|${f.mode}`))].map((key) => {

@@ -1,0 +1,89 @@
+// The kernels alone: each operation's wasm export called on data already in engine memory, in
+// blocks of rows as large as the runner's chunks (tuning.CHUNK_BYTES), so that they run in
+// cache as they do inside a call. What a call costs beyond this is its JavaScript: checks,
+// copies in and out of engine memory, result arrays and totals. The floor of each operation.
+
+import { CHUNK_BYTES } from '../dist/tuning.js';
+
+/**
+ * `{ name: { mode, run, release } }` for crossEntropy, binaryCrossEntropy, sigmoidFocalLoss and
+ * klDivergence (fwd+bwd) and evaluate (top-5), each run over `rows` rows of the given data.
+ */
+export function kernelsAlone(engine, { rows, classes }, { logits, target, unit, teacher }) {
+  const k = engine.kernels;
+  const scale = 1 / (rows * classes);
+  const ops = {
+    crossEntropy: { mode: 'fwd+bwd', arrays: 2, setUp: (b) => {
+      const [x, t, g, l, lse] = [b.floats(logits), b.ints(target), b.floats(), b.perRow(), b.perRow()];
+      return (n) => k.crossEntropy(x, t, 0, g, l, lse, n, classes, -100, rows, 0, 0, 0, 1 / rows, 0);
+    } },
+    binaryCrossEntropy: { mode: 'fwd+bwd', arrays: 4, setUp: (b) => {
+      const [x, t, g, l] = [b.floats(logits), b.floats(unit), b.floats(), b.floats()];
+      return (n) => k.binaryCrossEntropy(x, t, 0, 0, g, l, n, classes, 1, scale);
+    } },
+    sigmoidFocalLoss: { mode: 'fwd+bwd', arrays: 4, setUp: (b) => {
+      const [x, t, g, l] = [b.floats(logits), b.floats(unit), b.floats(), b.floats()];
+      return (n) => k.sigmoidFocalLoss(x, t, g, l, n, classes, 0.25, 0.75, 2, scale);
+    } },
+    klDivergence: { mode: 'fwd+bwd', arrays: 4, setUp: (b) => {
+      const [s, t, g, l, terms] = [b.floats(logits), b.floats(teacher), b.floats(), b.perRow(), b.floats()];
+      return (n) => k.klDivergence(s, t, g, l, terms, n, classes, 1, 1 / rows);
+    } },
+    'evaluate (top-5)': { mode: 'forward', arrays: 1, setUp: (b) => {
+      const [x, t, nll, entropy, argmax] = [b.floats(logits), b.ints(target), b.perRow(), b.perRow(), b.perRow()];
+      const [topIndices, topLogprobs] = [b.perRow(5), b.perRow(5)];
+      return (n) => k.evaluate(x, t, nll, entropy, argmax, topIndices, topLogprobs, n, classes, -100, 5);
+    } },
+  };
+  const kernels = {};
+  for (const [op, { mode, arrays, setUp }] of Object.entries(ops)) {
+    const blockRows = Math.max(1, Math.min(rows, Math.floor(CHUNK_BYTES / (arrays * classes * 4))));
+    const blocks = new Blocks(engine, blockRows, classes);
+    const kernel = setUp(blocks);
+    const run = () => {
+      for (let r0 = 0; r0 < rows; r0 += blockRows) kernel(Math.min(blockRows, rows - r0));
+    };
+    kernels[`${op}: the kernel alone`] = { mode, run, release: () => blocks.release() };
+  }
+  return kernels;
+}
+
+/** Tensors of one block of rows, filled from the first rows of the data; their addresses. */
+class Blocks {
+  #tensors = [];
+
+  constructor(engine, rows, classes) {
+    this.engine = engine;
+    this.rows = rows;
+    this.classes = classes;
+  }
+
+  /** A rows x classes block of f32, from `values` when given. */
+  floats(values) {
+    const t = this.#tensor(this.rows, this.classes);
+    if (values !== undefined) t.data.set(values.subarray(0, t.data.length));
+    return t.ptr;
+  }
+
+  /** One i32 per row, from `values`. */
+  ints(values) {
+    const t = this.#tensor(this.rows, 1);
+    new Int32Array(t.data.buffer, t.data.byteOffset, this.rows).set(values.subarray(0, this.rows));
+    return t.ptr;
+  }
+
+  /** `perRow` values per row, written by the kernel. */
+  perRow(perRow = 1) {
+    return this.#tensor(this.rows, perRow).ptr;
+  }
+
+  #tensor(rows, classes) {
+    const t = this.engine.tensor(rows, classes);
+    this.#tensors.push(t);
+    return t;
+  }
+
+  release() {
+    for (const t of this.#tensors) t.free();
+  }
+}
