@@ -7,6 +7,7 @@
 //   node --expose-gc --experimental-wasm-relaxed-simd bench/run.js [--quick] [--shapes 0,3]
 //   ... bench/run.js --linear [--quick]: the fused linear cross-entropy's section (bench/linear.js)
 
+import './huge-pages.js';
 import os from 'node:os';
 import { parseArgs } from 'node:util';
 import { Bench } from 'tinybench';
@@ -69,6 +70,7 @@ try {
 const machine = [
   `CPU: ${os.cpus()[0]?.model ?? 'unknown'} (${os.cpus().length} cores)`,
   `Node ${process.version}, V8 ${process.versions.v8}`,
+  `GLIBC_TUNABLES=${process.env.GLIBC_TUNABLES ?? ''} (bench/huge-pages.js)`,
   `xent builds: ${Object.keys(engines).join(', ')}`,
   `date: ${new Date().toISOString().slice(0, 10)}`,
 ];
