@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 # Fits R in log1p(e) ~ e + e^2 R(e) on [0, 1] for assembly/math/log.ts's log1pUnit, and
 # measures the f32 result's error against float64 log1p over every 7th f32 in [2^-40, 1],
-# evaluated as the kernel does (Horner), with and without fused multiply-adds.
+# evaluated as the kernel does (two halves of R side by side), with and without fused multiply-adds.
 # Prints the constants in log.ts's format. Needs numpy; npm test does not run it.
 #
 #   python3 scripts/fit-log1p.py [degree]      (default 7)
@@ -33,14 +33,26 @@ def fit(degree, iterations=60):
     return [f32(c) for c in coefficients]
 
 
+def two_halves(coefficients, e, e4, madd):
+    """R(e) as log1pUnit evaluates it: its low and high halves by Horner, side by side, joined by e^4."""
+    half = len(coefficients) // 2
+
+    def horner(cs):
+        r = np.full_like(e, cs[-1])
+        for c in reversed(cs[:-1]):
+            r = madd(r, e, c)
+        return r
+
+    return madd(horner(coefficients[half:]), e4, horner(coefficients[:half]))
+
+
 def worst_ulp(coefficients, fused):
     low, high = f32(2**-40).view(np.int32), f32(1).view(np.int32)
     e = np.arange(low, high + 1, 7, dtype=np.int32).view(f32)
     madd = (lambda a, b, c: (a.astype(np.float64) * b + c).astype(f32)) if fused else (lambda a, b, c: (a * b).astype(f32) + c)
-    r = np.full_like(e, coefficients[-1])
-    for c in reversed(coefficients[:-1]):
-        r = madd(r, e, c)
-    y = madd((e * e).astype(f32), r, e)
+    e2 = (e * e).astype(f32)
+    r = two_halves(coefficients, e, (e2 * e2).astype(f32), madd)
+    y = madd(e2, r, e)
     exact = np.log1p(e.astype(np.float64))
     return np.max(np.abs(y - exact) / np.spacing(exact.astype(f32)).astype(np.float64))
 

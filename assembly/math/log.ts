@@ -19,7 +19,7 @@
 //           [-0.999, 0), just below 0 (see log1pOf)
 //   log1pUnit(e)  e in [0, 1] only (binary cross-entropy's softplus(-|x|) = log(1 + exp(-|x|))):
 //              e + e^2 R(e), R a degree-7 polynomial, with no division and no bit fiddling;
-//              at most 1.8 ulp (1.4 with fused multiply-adds), exact near 0.
+//              at most 1.9 ulp (1.6 with fused multiply-adds), exact near 0.
 // Constants are exact f32 bit patterns; beside each, its value as a hex float and in decimal.
 // ln2 and Lg1-Lg4 are musl's (src/math/logf.c: Lg1 = 0xaaaaaa.0p-24 is 0x1.555554p-1); R's
 // were fitted for xent by scripts/fit-log1p.py, which also measures the error above.
@@ -216,18 +216,20 @@ export namespace L {
 /**
  * log(1 + e) for e in [0, 1] (or NaN): e + e^2 R(e). Where 1 / (1 + e) is needed anyway (the
  * sigmoid), this costs about half of log1pOf: no division, no exponent and fraction taken
- * apart, no correction term.
+ * apart, no correction term. R's low and high halves go side by side, joined by e^4: two
+ * chains of three multiply-adds where Horner's rule makes one of seven (binaryCrossEntropy's
+ * raw kernel 4% faster, measured; 1.9 ulp against Horner's 1.8).
  */
 // @ts-ignore: decorator
 @inline export function log1pUnit(e: v128): v128 {
-  let r = madd(lconst(L.R7), e, lconst(L.R6));
-  r = madd(r, e, lconst(L.R5));
-  r = madd(r, e, lconst(L.R4));
-  r = madd(r, e, lconst(L.R3));
-  r = madd(r, e, lconst(L.R2));
-  r = madd(r, e, lconst(L.R1));
-  r = madd(r, e, lconst(L.R0));
-  return madd(f32x4.mul(e, e), r, e);
+  const e2 = f32x4.mul(e, e), e4 = f32x4.mul(e2, e2);
+  let low = madd(lconst(L.R3), e, lconst(L.R2));
+  let high = madd(lconst(L.R7), e, lconst(L.R6));
+  low = madd(low, e, lconst(L.R1));
+  high = madd(high, e, lconst(L.R5));
+  low = madd(low, e, lconst(L.R0));
+  high = madd(high, e, lconst(L.R4));
+  return madd(e2, madd(high, e4, low), e);
 }
 
 /** log(x) for any x. */
