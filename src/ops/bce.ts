@@ -38,7 +38,6 @@ export function gradTarget(op: string, logits: Logits, value: unknown, length: n
   return grad;
 }
 
-/** The gradient as the result reports it. */
 export function binaryCrossEntropy(
   ctx: EngineContext,
   logits: Logits,
@@ -48,19 +47,9 @@ export function binaryCrossEntropy(
   checkOptionKeys(OP, options, BINARY_CROSS_ENTROPY_OPTIONS);
   const shape = elementShape(OP, ctx, logits, options.classes);
   const { rows, classes } = shape;
-  const n = rows * classes;
-  const reduction = reductionOption(OP, options.reduction, ['mean', 'sum'] as const, 'mean');
-  const gradScale = numberOption(OP, 'gradScale', options.gradScale, 1);
-  const weight = options.weight === undefined ? undefined : float32Of(OP, 'weight', options.weight, n);
+  const weight = options.weight === undefined ? undefined : float32Of(OP, 'weight', options.weight, rows * classes);
   const posWeight = posWeightOption(OP, options.posWeight, shape);
-  const grad = gradTarget(OP, logits, options.grad, n);
-  const t = unitTarget(OP, target, shape, false, engineFirstOutsideUnit(ctx)) as Float32Array;
-
-  const mean = reduction === 'mean';
-  const losses = new Float32Array(n);
-  const gradArg: Arg = grad === undefined ? { none: true } : { write: grad, perRow: classes, over: 0, name: 'grad' };
-  const gradOut = grad === undefined ? undefined : keepLive(ctx.arena, grad);
-  const total = runRows(ctx.arena, {
+  return elementwiseLoss(ctx, OP, logits, target, shape, options, (t, grad, losses, scale) => runRows(ctx.arena, {
     op: OP,
     kernel: ctx.kernels.binaryCrossEntropy,
     args: [
@@ -68,13 +57,41 @@ export function binaryCrossEntropy(
       { read: t, perRow: classes, name: 'target' },
       weight === undefined ? { none: true } : { read: weight, perRow: classes, name: 'weight' },
       { whole: posWeight.perClass as Float32Array | undefined },
-      gradArg,
-      { write: losses, perRow: classes, own: true, total: ctx.kernels.sumLanes },
+      grad,
+      losses,
     ],
     rows,
     classes,
-    scalars: [posWeight.scalar, mean ? gradScale / n : gradScale],
-  });
+    scalars: [posWeight.scalar, scale],
+  }));
+}
+
+/**
+ * What binaryCrossEntropy and sigmoidFocalLoss share around their kernels: the reduction and
+ * gradient options, the targets checked, `losses` made and totalled, the gradient's
+ * destination. `run` makes the one kernel call, given the checked targets, the gradient's and
+ * the losses' arguments and the gradient's scale, and returns the losses' total.
+ */
+export function elementwiseLoss(
+  ctx: EngineContext,
+  op: string,
+  logits: Logits,
+  target: unknown,
+  shape: ElementShape,
+  options: { reduction?: unknown; gradScale?: unknown; grad?: unknown },
+  run: (t: Float32Array, grad: Arg, losses: Arg, scale: number) => number,
+): LossResult {
+  const n = shape.rows * shape.classes;
+  const reduction = reductionOption(op, options.reduction, ['mean', 'sum'] as const, 'mean');
+  const gradScale = numberOption(op, 'gradScale', options.gradScale, 1);
+  const grad = gradTarget(op, logits, options.grad, n);
+  const t = unitTarget(op, target, shape, false, engineFirstOutsideUnit(ctx)) as Float32Array;
+
+  const mean = reduction === 'mean';
+  const losses = new Float32Array(n);
+  const gradArg: Arg = grad === undefined ? { none: true } : { write: grad, perRow: shape.classes, over: 0, name: 'grad' };
+  const gradOut = grad === undefined ? undefined : keepLive(ctx.arena, grad);
+  const total = run(t, gradArg, { write: losses, perRow: shape.classes, own: true, total: ctx.kernels.sumLanes }, mean ? gradScale / n : gradScale);
   const result: LossResult = { loss: mean ? total / n : total, losses };
   if (gradOut !== undefined) result.grad = gradOut();
   return result;
