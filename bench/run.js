@@ -13,6 +13,7 @@ import { parseArgs } from 'node:util';
 import { Bench } from 'tinybench';
 import { createEngine } from '../dist/index.js';
 import * as reference from '../dist/reference/index.js';
+import { copySpeedUp } from './bandwidth.js';
 import { kernelsAlone } from './kernels.js';
 import { runLinear } from './linear.js';
 import { plainBinaryCrossEntropy, plainCrossEntropy } from './plain-js.js';
@@ -422,6 +423,12 @@ if (engines['simd128 2 threads'] !== undefined && !flags.quick) {
     console.log(`  ${op.padEnd(20)} ${(one / two).toFixed(2)}x`);
   }
   for (const e of byEngine) e.release();
+  // The ceiling memory sets: a 4096 x 1000 float copy (a read and a write per element) on two
+  // threads at once against one.
+  const memory = 'memory: each thread copying its own 4096 x 1000 floats';
+  const speedup = await copySpeedUp(rows * classes, 20, 7);
+  scaling.push({ op: memory, speedup });
+  console.log(`  ${memory} ${speedup.toFixed(2)}x`);
 }
 
 // Tables: ns per element, then ratios.
@@ -490,7 +497,8 @@ table(
 );
 if (scaling.length > 0) {
   table(
-    'Threads: every row operation, 2 threads / 1, on tensors of 4096 x 1000 (fwd+bwd where there is a gradient)',
+    'Threads: every row operation, 2 threads / 1, on tensors of 4096 x 1000 (fwd+bwd where there is a gradient); ' +
+      'the last row, plain copies on two threads at once against one (bench/bandwidth.js): the ceiling memory sets for streaming N x V arrays',
     ['op', '2-thread speed-up'],
     scaling.map(({ op, speedup }) => [op, fmt(speedup)]),
   );
