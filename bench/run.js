@@ -279,33 +279,42 @@ for (const shape of familyShapes) {
     'logProbs (4 ids)': (impl) => impl.logProbs(logits, ids, { classes }).logprobs[4 * rows - 1],
   };
   console.log(`\nloss family, ${rows} x ${classes}`);
+  // crossEntropy itself, the kernels alone and every op checked against the reference, then
+  // all timed in the same interleaved rounds, so that each ratio to crossEntropy is of one
+  // moment of the machine.
+  const xent = engines.simd128;
+  const tasks = [
+    { op: 'crossEntropy', mode: 'forward', run: () => xent.crossEntropy(logits, target, { classes }).loss },
+    { op: 'crossEntropy', mode: 'fwd+bwd', run: () => xent.crossEntropy(logits, target, { classes, grad }).loss },
+  ];
   for (const [op, run] of Object.entries(ops)) {
     for (const withGrad of ['binaryCrossEntropy', 'sigmoidFocalLoss', 'klDivergence'].includes(op) ? [false, true] : [false]) {
       const mode = withGrad ? 'fwd+bwd' : 'forward';
       const want = run(reference, withGrad);
-      const got = run(engines.simd128, withGrad);
+      const got = run(xent, withGrad);
       if (!(Math.abs(got - want) <= 1e-4 * Math.max(1, Math.abs(want)))) {
         console.log(`  ${op} ${mode}: loss ${got} differs from the reference ${want}: not timed`);
         continue;
       }
-      const xent = (median(await samples(op, () => run(engines.simd128, withGrad), benchOptions.time)) * 1e6) / (rows * classes);
-      // The reference's second call (its first was the check above): warm, like xent's samples.
-      let slow = NaN;
-      if (!flags.quick) {
-        const started = performance.now();
-        run(reference, withGrad);
-        slow = ((performance.now() - started) * 1e6) / (rows * classes);
-      }
-      family.push({ shape, op, mode, ns: xent, reference: slow });
-      console.log(`  ${op.padEnd(20)} ${mode} xent ${xent.toFixed(3).padStart(8)} ns/element, reference ${slow.toFixed(1)} (${(slow / xent).toFixed(0)}x)`);
+      tasks.push({ op, mode, run: () => run(xent, withGrad), reference: () => run(reference, withGrad) });
     }
   }
-  // Each kernel alone on engine memory: the floor under each call above.
-  for (const [op, kernel] of Object.entries(kernelsAlone(engines.simd128, shape, { logits, target, unit, teacher }))) {
-    const ns = (median(await samples(op, kernel.run, benchOptions.time)) * 1e6) / (rows * classes);
-    family.push({ shape, op, mode: kernel.mode, ns, reference: NaN });
-    console.log(`  ${op} ${kernel.mode}: ${ns.toFixed(3)} ns/element`);
-    kernel.release();
+  // Each kernel alone on engine memory: the floor under each call.
+  const kernels = kernelsAlone(xent, shape, { logits, target, unit, teacher });
+  for (const [op, { mode, run }] of Object.entries(kernels)) tasks.push({ op, mode, run });
+  const times = await timeInRounds(tasks.map(({ op, mode, run }) => ({ name: `${op} ${mode}`, prepare: () => run })));
+  for (const kernel of Object.values(kernels)) kernel.release();
+  for (const [k, { op, mode, reference: slowRun }] of tasks.entries()) {
+    const ns = (times[k] * 1e6) / (rows * classes);
+    // The reference's second call (its first was the check above): warm, like xent's samples.
+    let slow = NaN;
+    if (slowRun !== undefined && !flags.quick) {
+      const started = performance.now();
+      slowRun();
+      slow = ((performance.now() - started) * 1e6) / (rows * classes);
+    }
+    family.push({ shape, op, mode, ns, reference: slow });
+    console.log(`  ${`${op} ${mode}`.padEnd(40)} ${ns.toFixed(3).padStart(8)} ns/element${Number.isNaN(slow) ? '' : `, reference ${(slow / ns).toFixed(0)}x`}`);
   }
   // What a per-element result costs before any kernel runs: a new N x V Float32Array, whose
   // pages the OS maps on their first write (binaryCrossEntropy and sigmoidFocalLoss return one,
@@ -472,7 +481,7 @@ table(
   ratioRows,
 );
 table(
-  'Loss family: xent simd128 ns per element (plain arrays); / crossEntropy (the same mode, plain arrays), / the bare exp pass; the float64 reference / xent. ' +
+  'Loss family: xent simd128 ns per element (plain arrays); / crossEntropy (the same mode, plain arrays, timed in the same rounds), / the bare exp pass; the float64 reference / xent. ' +
     '"the kernel alone": the wasm export on engine memory in blocks of a chunk\'s size (bench/kernels.js), the floor under the call. ' +
     "binaryCrossEntropy's peers: ns per element, / xent's binaryCrossEntropy",
   ['op', 'mode', ...familyShapes.map((s) => `${s.rows} x ${s.classes}`)],
@@ -485,7 +494,8 @@ table(
         const xent = family.find((r) => r.shape === s && r.op === f.peerOf && r.mode === mode);
         return `${fmt(f.ns, 3)} (${xent ? fmt(f.ns / xent.ns) : '-'}x xent)`;
       }
-      const ce = f.ns / ns(s, 'xent simd128', mode), exp = f.ns / ns(s, 'bare exp pass', 'forward');
+      const ce = f.ns / family.find((r) => r.shape === s && r.op === 'crossEntropy' && r.mode === mode).ns;
+      const exp = f.ns / ns(s, 'bare exp pass', 'forward');
       return `${fmt(f.ns, 3)} (${fmt(ce)}x CE, ${fmt(exp, 1)}x exp${Number.isNaN(f.reference) ? '' : `; ref ${fmt(f.reference / f.ns, 0)}x`})`;
     })];
   }),
