@@ -1,7 +1,10 @@
 // The kernels alone: each operation's wasm export called on data already in engine memory, in
 // blocks of rows as large as the runner's chunks (tuning.CHUNK_BYTES), so that they run in
 // cache as they do inside a call. What a call costs beyond this is its JavaScript: checks,
-// copies in and out of engine memory, result arrays and totals. The floor of each operation.
+// copies in and out of engine memory, result arrays and totals. The floor of each operation,
+// and a low one for evaluate: run over the same rows again and again, its top k's branches
+// learn them (measured: 0.95 ns per element on one block of 256 rows repeated, 1.02 on two,
+// 1.14 on four, 1.22 on all sixteen blocks of 4096 x 1000; crossEntropy 0.88-0.92 alike).
 
 import { CHUNK_BYTES } from '../dist/tuning.js';
 
