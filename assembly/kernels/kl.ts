@@ -80,8 +80,8 @@ export function klRowwise(
 
 /**
  * Returns Ss and sets teacherSum = St, klSum = A; stores exp(ds[j]) to g[j] (g may alias s) and
- * exp(dt[j]) to e[j] when `storeTerms`. Loop: 16 per step, 4, then a scalar tail; never reads
- * past n.
+ * exp(dt[j]) to e[j] when `storeTerms`; `unitT` when invT = 1 (see tempered). Loop: 16 per
+ * step, 4, then a scalar tail; never reads past n.
  */
 // @ts-ignore: decorator
 @inline function sumsPass(
