@@ -1,8 +1,8 @@
 // Large fresh arrays on Linux: glibc's malloc asks the kernel for transparent huge pages only
 // when its hugetlb tunable says so, and it reads its tunables when the process starts. Without
-// it, a fresh 16 MB Float32Array (binaryCrossEntropy's `losses`) cost 0.4 or 11 ns per element
-// on the benchmark's machine, by whether its 4 KiB pages had been touched before: a cost of the
-// machine's memory, drawn at random per process, that would decide the loss family's ratios.
+// it, a fresh 16 MB Float32Array (binaryCrossEntropy's `losses`) filled once cost 0.4 ns per
+// element in some processes on the benchmark's machine and 11 in others: a cost of the machine's
+// page faults, drawn per process, that would decide the loss family's ratios.
 // So the benchmark runs itself again with the tunable set (README, Performance, suggests it
 // for any Node process on Linux that makes large result arrays), unless it is set already.
 // Imported first by bench/run.js, so that nothing else has run yet.
