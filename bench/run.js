@@ -14,7 +14,7 @@ import { Bench } from 'tinybench';
 import { createEngine } from '../dist/index.js';
 import * as reference from '../dist/reference/index.js';
 import { copySpeedUp } from './bandwidth.js';
-import { kernelsAlone } from './kernels.js';
+import { crossEntropyKernelOnThreads, kernelsAlone } from './kernels.js';
 import { runLinear } from './linear.js';
 import { plainBinaryCrossEntropy, plainCrossEntropy } from './plain-js.js';
 import { rng } from './random.js';
@@ -432,12 +432,60 @@ if (engines['simd128 2 threads'] !== undefined && !flags.quick) {
     console.log(`  ${op.padEnd(20)} ${(one / two).toFixed(2)}x`);
   }
   for (const e of byEngine) e.release();
+  scaling.push(...(await shortRowsOnThreads({ rows: 65536, classes: 10 })));
   // The ceiling memory sets: a 4096 x 1000 float copy (a read and a write per element) on two
   // threads at once against one.
   const memory = 'memory: each thread copying its own 4096 x 1000 floats';
   const speedup = await copySpeedUp(rows * classes, 20, 7);
   scaling.push({ op: memory, speedup });
   console.log(`  ${memory} ${speedup.toFixed(2)}x`);
+}
+
+/**
+ * crossEntropy fwd+bwd on 2 threads against 1 at a shape of short rows: the call (on a tensor,
+ * the gradient into another), its kernel with the copy out of its per-row results
+ * (bench/kernels.js), and what the kernel's speed-up allows the call when the call's work
+ * beyond it on one thread stays serial on two (Amdahl's law). All four timed in the same rounds.
+ */
+async function shortRowsOnThreads(shape) {
+  const { rows, classes } = shape;
+  const { logits, target } = data(shape);
+  const byEngine = ['simd128', 'simd128 2 threads'].map((name) => {
+    const engine = engines[name];
+    const x = engine.tensor(rows, classes), g = engine.tensor(rows, classes);
+    x.data.set(logits);
+    const kernel = crossEntropyKernelOnThreads(engine, shape, { logits, target });
+    return {
+      call: () => engine.crossEntropy(x, target, { grad: g.data }).loss,
+      kernel: kernel.run,
+      release: () => {
+        x.free();
+        g.free();
+        kernel.release();
+      },
+    };
+  });
+  const [one, two] = byEngine;
+  if (one.call() !== two.call()) throw new Error(`crossEntropy ${rows} x ${classes}: 2 threads give another loss than 1`);
+  const [call1, call2, kernel1, kernel2] = await timeInRounds([
+    { name: 'call 1 thread', prepare: () => one.call },
+    { name: 'call 2 threads', prepare: () => two.call },
+    { name: 'kernel alone 1 thread', prepare: () => one.kernel },
+    { name: 'kernel alone 2 threads', prepare: () => two.kernel },
+  ]);
+  for (const e of byEngine) e.release();
+  const at = `crossEntropy, ${rows} x ${classes}`;
+  const serial = `${Math.round((100 * (call1 - kernel1)) / call1)}%`;
+  const rowsOut = [
+    { op: at, speedup: call1 / call2 },
+    { op: `${at}: the kernel alone, its per-row results copied out`, speedup: kernel1 / kernel2 },
+    {
+      op: `${at}: the call's bound, its 1-thread time outside the kernel (${serial}) kept serial`,
+      speedup: call1 / (call1 - kernel1 + kernel2),
+    },
+  ];
+  for (const { op, speedup } of rowsOut) console.log(`  ${op} ${speedup.toFixed(2)}x`);
+  return rowsOut;
 }
 
 // Tables: ns per element, then ratios.
@@ -508,6 +556,7 @@ table(
 if (scaling.length > 0) {
   table(
     'Threads: every row operation, 2 threads / 1, on tensors of 4096 x 1000 (fwd+bwd where there is a gradient); ' +
+      'crossEntropy at 65536 x 10: its call, its kernel shared out as a call shares it with its per-row results copied out (bench/kernels.js), and the bound the two set on the call; ' +
       'the last row, plain copies on two threads at once against one (bench/bandwidth.js): the ceiling memory sets for streaming N x V arrays',
     ['op', '2-thread speed-up'],
     scaling.map(({ op, speedup }) => [op, fmt(speedup)]),
