@@ -41,7 +41,7 @@ describe('ExactSum', () => {
     expect(a === b && a === want).toBe(false);
   });
 
-  it('cancels exactly: huge and tiny values, subnormals, and the carries of many additions', () => {
+  it('cancels exactly: huge and tiny values, subnormals, and the folds and carries of many additions', () => {
     const sum = new ExactSum();
     const values = [3.4e38, 1e-45, -3.4e38, 2 ** -140, 1, -1, 2 ** -126];
     for (const v of values) sum.add(v);
@@ -49,6 +49,15 @@ describe('ExactSum', () => {
     const many = new ExactSum();
     for (let i = 0; i < 1_200_000; i++) many.add(0.1);
     expect(many.value()).toBe(Number(BigInt(Math.fround(0.1) * 2 ** 27) * 1_200_000n) / 2 ** 27);
+    // 2 + 2^-22, then 2^23 values just below 2^9 and their negatives, all of one group of
+    // exponents: the running sum needs 55 bits, and its last (the 2^-22) is kept only if the
+    // pending sum is folded into the limbs before it grows past 53 bits.
+    const wide = new ExactSum();
+    const big = 2 ** 9 - 2 ** -14;
+    wide.add(2 + 2 ** -22);
+    for (let i = 0; i < 2 ** 23; i++) wide.add(big);
+    for (let i = 0; i < 2 ** 23; i++) wide.add(-big);
+    expect(wide.value()).toBe(2 + 2 ** -22);
   });
 
   it('NaN and infinities: NaN wins, +inf and -inf together are NaN; states round-trip through JSON', () => {
