@@ -41,22 +41,27 @@ export class RowTotals {
   /** Adds the counted rows of [from, to) of one scored batch. */
   add(scored: ScoredRows, from = 0, to = scored.indices.length): void {
     const { indices, ignoreIndex, nll, entropy, argmax, topIndices, k } = scored;
+    let count = 0, correct = 0, topKCorrect = 0;
     for (let r = from; r < to; r++) {
       const t = indices[r]!;
       if (t === ignoreIndex) continue;
-      this.count += 1;
+      count += 1;
       this.nll.add(nll[r]!);
       this.entropy.add(entropy[r]!);
-      if (argmax[r] === t) this.correct += 1;
+      // Whether the target is the argmax, and among the top k, without a branch: a counted
+      // row's target and the indices are in [0, classes), so (a ^ t) - 1 is negative only for
+      // a = t. Branches that go either way at random cost 3 ns a row (14.4 against 11.4 ns at
+      // V = 10, top 5).
+      correct += ((argmax[r]! ^ t) - 1) >>> 31;
       if (topIndices !== undefined) {
-        for (let j = r * k; j < (r + 1) * k; j++) {
-          if (topIndices[j] === t) {
-            this.topKCorrect += 1;
-            break;
-          }
-        }
+        let hit = 0;
+        for (let j = r * k; j < (r + 1) * k; j++) hit |= ((topIndices[j]! ^ t) - 1) >>> 31;
+        topKCorrect += hit;
       }
     }
+    this.count += count;
+    this.correct += correct;
+    this.topKCorrect += topKCorrect;
   }
 }
 
