@@ -105,8 +105,8 @@ export class ExactSum {
       const sum = this.groups[g]!;
       if (sum === 0) continue;
       this.groups[g] = 0;
-      // sum = q 2^(offset - 149) for an integer q, |q| < 2^53: |sum| 2^(offset & 31) is below
-      // 2^85 and split into three limbs from limb offset >> 5, each part exact.
+      // sum = q 2^(offset - 149) for an integer q, |q| < 2^53: in units of limb offset >> 5 it
+      // is |q| 2^(offset & 31) < 2^85, split into that limb and the next two, each part exact.
       const offset = Math.max((g << GROUP_BITS) - 1, 0);
       const scaled = Math.abs(sum) * 2 ** (149 - (offset & ~31));
       const high = Math.floor(scaled * INV_LIMB2);
