@@ -6,6 +6,7 @@
 import { XentError } from '../errors.js';
 import {
   checkOptionKeys, flatElementShape, floatsOf, gradOption, numberOption, posWeightOption, reductionOption, unitTarget,
+  type ElementShape,
 } from '../options.js';
 import { BINARY_CROSS_ENTROPY_OPTIONS, type BinaryCrossEntropyOptions, type LossResult } from '../types.js';
 import { logitsShape, type FloatArray } from './rows.js';
@@ -18,23 +19,10 @@ export function binaryCrossEntropy(
   options: BinaryCrossEntropyOptions<FloatArray> = {},
 ): LossResult<Float64Array> {
   checkOptionKeys(OP, options, BINARY_CROSS_ENTROPY_OPTIONS);
-  logitsShape(OP, logits, options.classes ?? 1); // a Float32Array or Float64Array of whole rows
-  const shape = flatElementShape(OP, logits.length, options.classes);
-  const n = logits.length;
-  const reduction = reductionOption(OP, options.reduction, ['mean', 'sum'] as const, 'mean');
-  const gradScale = numberOption(OP, 'gradScale', options.gradScale, 1);
-  const weight = options.weight === undefined ? undefined : floatsOf(OP, 'weight', options.weight, n, true);
+  const shape = elementwiseShape(OP, logits, options.classes);
+  const weight = options.weight === undefined ? undefined : floatsOf(OP, 'weight', options.weight, logits.length, true);
   const posWeight = posWeightOption(OP, options.posWeight, shape, true);
-  const grad = gradOption(OP, options.grad, n);
-  if (grad === 'inplace' && !(logits instanceof Float32Array)) {
-    throw new XentError('BAD_OPTION', `${OP}: grad 'inplace' needs Float32Array logits`);
-  }
-  const t = unitTarget(OP, target, shape, true);
-
-  const mean = reduction === 'mean';
-  const scale = mean ? gradScale / n : gradScale;
-  const losses = new Float64Array(n);
-  const gradOut = grad === 'none' ? undefined : grad === 'new' ? new Float64Array(n) : grad === 'inplace' ? (logits as Float32Array) : grad;
+  const { n, t, scale, losses, gradOut, result } = elementwiseSetting(OP, logits, target, shape, options);
   let total = 0;
   for (let i = 0; i < n; i++) {
     const x = logits[i]!;
@@ -53,5 +41,40 @@ export function binaryCrossEntropy(
     const h = 1 / (1 + e), r = e * h;
     if (gradOut !== undefined) gradOut[i] = scale * w * (A * (x >= 0 ? h : r) - B * (x >= 0 ? r : h));
   }
-  return { loss: mean ? total / n : total, losses, ...(gradOut === undefined ? {} : { grad: gradOut }) };
+  return result(total);
+}
+
+/** The element shape of `logits` (a Float32Array or Float64Array of whole rows of `classes`). */
+export function elementwiseShape(op: string, logits: FloatArray, classes: number | undefined): ElementShape {
+  logitsShape(op, logits, classes ?? 1);
+  return flatElementShape(op, logits.length, classes);
+}
+
+/**
+ * What binaryCrossEntropy and sigmoidFocalLoss share around their loops, as the engine's
+ * elementwiseLoss (src/ops/bce.ts): the reduction and gradient options and the targets checked,
+ * `losses` and the gradient's destination made, the gradient's scale, and the result from the
+ * losses' total.
+ */
+export function elementwiseSetting(
+  op: string,
+  logits: FloatArray,
+  target: FloatArray,
+  shape: ElementShape,
+  options: { reduction?: unknown; gradScale?: unknown; grad?: unknown },
+) {
+  const n = logits.length;
+  const reduction = reductionOption(op, options.reduction, ['mean', 'sum'] as const, 'mean');
+  const gradScale = numberOption(op, 'gradScale', options.gradScale, 1);
+  const grad = gradOption(op, options.grad, n);
+  if (grad === 'inplace' && !(logits instanceof Float32Array)) {
+    throw new XentError('BAD_OPTION', `${op}: grad 'inplace' needs Float32Array logits`);
+  }
+  const t = unitTarget(op, target, shape, true);
+  const mean = reduction === 'mean';
+  const losses = new Float64Array(n);
+  const gradOut = grad === 'none' ? undefined : grad === 'new' ? new Float64Array(n) : grad === 'inplace' ? (logits as Float32Array) : grad;
+  const result = (total: number): LossResult<Float64Array> =>
+    ({ loss: mean ? total / n : total, losses, ...(gradOut === undefined ? {} : { grad: gradOut }) });
+  return { n, t, scale: mean ? gradScale / n : gradScale, losses, gradOut, result };
 }

@@ -1,12 +1,10 @@
 // Reference sigmoid focal loss, float64: torchvision.ops.sigmoid_focal_loss, with its gradient
 // written out. Stage by stage as in assembly/kernels/focal.ts; targets in [0, 1].
 
-import { XentError } from '../errors.js';
-import {
-  checkOptionKeys, flatElementShape, focalOptions, gradOption, numberOption, reductionOption, unitTarget,
-} from '../options.js';
+import { checkOptionKeys, focalOptions } from '../options.js';
 import { SIGMOID_FOCAL_LOSS_OPTIONS, type LossResult, type SigmoidFocalLossOptions } from '../types.js';
-import { logitsShape, type FloatArray } from './rows.js';
+import { elementwiseSetting, elementwiseShape } from './bce.js';
+import type { FloatArray } from './rows.js';
 
 const OP = 'sigmoidFocalLoss';
 
@@ -16,22 +14,9 @@ export function sigmoidFocalLoss(
   options: SigmoidFocalLossOptions = {},
 ): LossResult<Float64Array> {
   checkOptionKeys(OP, options, SIGMOID_FOCAL_LOSS_OPTIONS);
-  logitsShape(OP, logits, options.classes ?? 1); // a Float32Array or Float64Array of whole rows
-  const shape = flatElementShape(OP, logits.length, options.classes);
-  const n = logits.length;
+  const shape = elementwiseShape(OP, logits, options.classes);
   const { alpha, gamma } = focalOptions(OP, options);
-  const reduction = reductionOption(OP, options.reduction, ['mean', 'sum'] as const, 'mean');
-  const gradScale = numberOption(OP, 'gradScale', options.gradScale, 1);
-  const grad = gradOption(OP, options.grad, n);
-  if (grad === 'inplace' && !(logits instanceof Float32Array)) {
-    throw new XentError('BAD_OPTION', `${OP}: grad 'inplace' needs Float32Array logits`);
-  }
-  const target01 = unitTarget(OP, target, shape, true);
-
-  const mean = reduction === 'mean';
-  const scale = mean ? gradScale / n : gradScale;
-  const losses = new Float64Array(n);
-  const gradOut = grad === 'none' ? undefined : grad === 'new' ? new Float64Array(n) : grad === 'inplace' ? (logits as Float32Array) : grad;
+  const { n, t: target01, scale, losses, gradOut, result } = elementwiseSetting(OP, logits, target, shape, options);
   let total = 0;
   for (let i = 0; i < n; i++) {
     const x = logits[i]!;
@@ -59,5 +44,5 @@ export function sigmoidFocalLoss(
     const dq = (1 - 2 * t) * p * p1;
     gradOut[i] = scale * alphaT * (dce * mod + (gamma === 0 ? 0 : gamma * ce * below * dq));
   }
-  return { loss: mean ? total / n : total, losses, ...(gradOut === undefined ? {} : { grad: gradOut }) };
+  return result(total);
 }
