@@ -25,7 +25,7 @@
 // gradient is within a few ulp. The caller sums the losses: rows may run on several threads.
 
 import { at, gatherTail, scatterTail } from '../math/lanes';
-import { expMinus, madd, minusAbs, vconst, K } from '../math/exp';
+import { absOf, expMinus, madd, minusAbs, vconst, K } from '../math/exp';
 import { log1pUnit, lconst, L } from '../math/log';
 
 /**
@@ -159,7 +159,7 @@ function span(
   const nt = f32x4.sub(vconst(K.ONE), vt);                                  // A
   const sp = log1pUnit(e);
   let loss: v128;
-  const ax = v128.andnot(v, vconst(K.SIGN_MASK));
+  const ax = absOf(v);
   if (posOne) loss = madd(v128.bitselect(nt, vt, positive), ax, sp);
   else {
     const pt = f32x4.mul(p, vt);                                            // B

@@ -22,7 +22,7 @@
 // rounding of gamma log q, about |gamma log q| ulp (1e-6 relative at q = 1e-3, gamma 1.5).
 
 import { at, gatherTail, scatterTail } from '../math/lanes';
-import { expMinus, madd, minusAbs, vconst, K } from '../math/exp';
+import { absOf, expMinus, madd, minusAbs, vconst, K } from '../math/exp';
 import { log1pUnit, logAny, lconst, L } from '../math/log';
 
 // The ways to raise q to gamma, compile-time constants at each call of focalSpan.
@@ -133,8 +133,7 @@ export function sigmoidFocalLoss(
 ): v128 {
   // The sigmoids from e: p = sigmoid(x), p1 = 1 - p, each without cancellation.
   const one = vconst(K.ONE);
-  const sign = vconst(K.SIGN_MASK);
-  const ax = v128.andnot(v, sign);
+  const ax = absOf(v);
   const r = f32x4.mul(e, h);
   const pos = f32x4.ge(v, f32x4.splat(0));
   const swap = v128.and(v128.xor(h, r), pos);                   // p, p1 = h, r where x >= 0, else r, h
@@ -156,7 +155,7 @@ export function sigmoidFocalLoss(
   if (!wantGrad) return loss;
   // (p - t) q^gamma + gamma ce q^(gamma - 1) (1 - 2t) p (1 - p), with p - t = sign(x) (a - r)
   const ad = f32x4.sub(a, r);
-  const dce = v128.xor(ad, v128.andnot(sign, pos));
+  const dce = v128.xor(ad, v128.andnot(vconst(K.SIGN_MASK), pos));
   let d = dce;
   if (mode != GAMMA_ZERO) {
     const dq = f32x4.mul(f32x4.sub(one, f32x4.add(vt, vt)), f32x4.mul(p, p1));

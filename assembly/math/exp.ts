@@ -164,6 +164,12 @@ export namespace K {
   return v128.or(x, vconst(K.SIGN_MASK));
 }
 
+/** |x|: the sign bit cleared (one instruction, as minusAbs). */
+// @ts-ignore: decorator
+@inline export function absOf(x: v128): v128 {
+  return v128.andnot(x, vconst(K.SIGN_MASK));
+}
+
 /**
  * expMinus with its constants passed in. A loop that loads them into locals before it
  * starts keeps them in registers; V8 11 reloads a table constant on every iteration of a
