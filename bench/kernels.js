@@ -18,7 +18,7 @@ export function kernelsAlone(engine, { rows, classes }, { logits, target, unit, 
   const ops = {
     crossEntropy: { mode: 'fwd+bwd', arrays: 2, setUp: (b) => {
       const [x, t, g, l, lse] = [b.floats(logits), b.ints(target), b.floats(), b.perRow(), b.perRow()];
-      return (n) => k.crossEntropy(x, t, 0, g, l, lse, n, classes, -100, rows, 0, 0, 0, 1 / rows, 0);
+      return (n) => k.crossEntropy(x, t, 0, g, l, lse, n, classes, ...crossEntropyScalars(rows, classes));
     } },
     binaryCrossEntropy: { mode: 'fwd+bwd', arrays: 4, setUp: (b) => {
       const [x, t, g, l] = [b.floats(logits), b.floats(unit), b.floats(), b.floats()];
@@ -49,6 +49,15 @@ export function kernelsAlone(engine, { rows, classes }, { logits, target, unit, 
     kernels[`${op}: the kernel alone`] = { mode, run, release: () => blocks.release() };
   }
   return kernels;
+}
+
+/**
+ * The crossEntropy kernel's scalars for a call with the defaults over `rows` rows: ignoreIndex
+ * -100, the class weights' total (none given: classes), no smoothing, z-loss or soft-capping,
+ * and 'mean''s scale of the gradient and of the z-loss.
+ */
+function crossEntropyScalars(rows, classes) {
+  return [-100, classes, 0, 0, 0, 1 / rows, 1 / rows];
 }
 
 /** Tensors of one block of rows, filled from the first rows of the data; their addresses. */
@@ -111,7 +120,7 @@ export function crossEntropyKernelOnThreads(engine, { rows, classes }, { logits,
   const [x, t, g] = [blocks.floats(logits), blocks.ints(target), blocks.floats()];
   const [losses, lses] = [blocks.perRowTensor(), blocks.perRowTensor()];
   const kernel = engine.kernels.crossEntropy;
-  const args = [x, t, 0, g, losses.ptr, lses.ptr, rows, classes, -100, classes, 0, 0, 0, 1 / rows, 0];
+  const args = [x, t, 0, g, losses.ptr, lses.ptr, rows, classes, ...crossEntropyScalars(rows, classes)];
   const pool = engine.arena.workers;
   const bytesPerRow = [classes * 4, 4, 0, classes * 4, 4, 4];
   const block = Math.max(1, Math.ceil(THREAD_BLOCK_ELEMENTS / classes));
